@@ -1,0 +1,48 @@
+import { isAddressEqual, parseEventLogs, type Hex } from 'viem';
+import { RelayerError } from '../../relayer/errors.js';
+import { messageProbeAbi } from '../contracts/out/MessageProbe.js';
+import type { OutboundMessage, Transport } from '../messaging/transport.js';
+import type { ManifestChain } from './manifest.js';
+import type { DevnetTransports } from './transports.js';
+
+/** MessageProbe's TRANSPORT_LAYERZERO and TRANSPORT_WORMHOLE. */
+const PROBE_TRANSPORT = { layerzero: 1, wormhole: 2 } as const;
+
+/** Sends `payload` from the probe on `from` to the probe on `to` over `transport`. */
+export async function sendProbe(params: {
+  transports: DevnetTransports;
+  transport: Transport;
+  from: ManifestChain;
+  to: ManifestChain;
+  payload: Hex;
+}): Promise<OutboundMessage> {
+  const { transports, transport, from, to, payload } = params;
+  const signer = transports.relayers.get(from.key);
+  if (!signer) throw new RelayerError(`no relayer signer for chain '${from.key}'`);
+  const probe = from.contracts.messageProbe;
+  return transport.send({
+    source: from.key,
+    destination: to.key,
+    sender: probe,
+    receiver: to.contracts.messageProbe,
+    payload,
+    submit: (fee) =>
+      transport.kind === 'layerzero'
+        ? signer.write({ address: probe, abi: messageProbeAbi, functionName: 'sendLayerZero', args: [to.lzEid, payload, transports.layerzero.executorOptions()], value: fee, label: 'MessageProbe' })
+        : signer.write({ address: probe, abi: messageProbeAbi, functionName: 'sendWormhole', args: [payload], value: fee, label: 'MessageProbe' }),
+  });
+}
+
+/** Every `ProbeReceived` on the destination probe of this message: transport, sender, payload. */
+export async function probeReceipts(params: { transports: DevnetTransports; message: OutboundMessage; to: ManifestChain }) {
+  const { transports, message, to } = params;
+  const client = transports.relayers.get(to.key)?.public;
+  if (!client) throw new RelayerError(`no client for chain '${to.key}'`);
+  const logs = await client.getLogs({ address: to.contracts.messageProbe, fromBlock: 0n, toBlock: 'latest' });
+  return parseEventLogs({ abi: messageProbeAbi, eventName: 'ProbeReceived', logs }).filter(
+    (event) =>
+      event.args.transport === PROBE_TRANSPORT[message.id.transport] &&
+      event.args.payload === message.payload &&
+      isAddressEqual(`0x${event.args.sender.slice(-40)}`, message.sender),
+  );
+}

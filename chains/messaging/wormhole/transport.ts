@@ -1,0 +1,117 @@
+import { isAddressEqual, pad, type Address, type TransactionReceipt } from 'viem';
+import { RelayerError } from '../../../relayer/errors.js';
+import type { Signer } from '../../signer.js';
+import type { Delivery, DeliveryStatus, MessagingChain, OutboundMessage, SendRequest, Transport } from '../transport.js';
+import { wormholeCoreAbi, wormholeReceiverAbi } from './abi.js';
+import { decodeMessagesPublished, vaaDigest, type WormholeMessage } from './message.js';
+import type { VaaSource } from './vaa-source.js';
+
+export interface WormholeChain extends MessagingChain {
+  readonly wormhole: { readonly core: Address };
+}
+
+export interface WormholeTransportOptions {
+  readonly chains: readonly WormholeChain[];
+  /** The node's signer on each chain, by chain key: it submits VAAs to receivers. */
+  readonly relayers: ReadonlyMap<string, Signer>;
+  readonly vaaSource: VaaSource;
+}
+
+/**
+ * Wormhole through the core bridge: the app publishes, guardians sign a VAA, and the node
+ * delivers the VAA to the receiving app itself (no relayer contract). Whether a message was
+ * delivered is read from the receiver, which records every VAA hash it consumed.
+ */
+export class WormholeTransport implements Transport {
+  readonly kind = 'wormhole' as const;
+  private readonly byKey = new Map<string, WormholeChain>();
+
+  constructor(private readonly options: WormholeTransportOptions) {
+    for (const chain of options.chains) this.byKey.set(chain.key, chain);
+  }
+
+  async quote(request: SendRequest): Promise<bigint> {
+    const source = this.chain(request.source);
+    return this.relayer(source.key).public.readContract({ address: source.wormhole.core, abi: wormholeCoreAbi, functionName: 'messageFee' });
+  }
+
+  async send(request: SendRequest & { submit: (fee: bigint) => Promise<TransactionReceipt> }): Promise<OutboundMessage> {
+    const fee = await this.quote(request);
+    const receipt = await request.submit(fee);
+    const sent = this.identify({ ...request, receipt }).filter((message) => message.payload === request.payload);
+    if (sent.length !== 1) throw new RelayerError(`expected one Wormhole message in ${receipt.transactionHash}, found ${sent.length}`);
+    return sent[0] as OutboundMessage;
+  }
+
+  identify(request: Omit<SendRequest, 'payload'> & { receipt: TransactionReceipt }): OutboundMessage[] {
+    const source = this.chain(request.source);
+    const destination = this.chain(request.destination);
+    return decodeMessagesPublished({ core: source.wormhole.core, emitterChain: source.wormholeChainId, logs: request.receipt.logs })
+      .filter((message) => isAddressEqual(`0x${message.emitter.slice(-40)}`, request.sender))
+      .map((message) => ({
+        id: { transport: 'wormhole', emitterChain: message.emitterChain, emitter: message.emitter, sequence: message.sequence },
+        source: source.key,
+        destination: destination.key,
+        sender: request.sender,
+        receiver: request.receiver,
+        payload: message.payload,
+        txHash: message.txHash,
+        blockNumber: message.blockNumber,
+      }));
+  }
+
+  async status(message: OutboundMessage): Promise<DeliveryStatus> {
+    const published = await this.published(message);
+    return (await this.consumed(message, published)) ? 'delivered' : 'sent';
+  }
+
+  async deliver(message: OutboundMessage): Promise<Delivery> {
+    const published = await this.published(message);
+    if (await this.consumed(message, published)) return { status: 'delivered', txHash: undefined };
+    const vaa = await this.options.vaaSource.signedVaa(published);
+    const receipt = await this.relayer(message.destination).write({
+      address: message.receiver,
+      abi: wormholeReceiverAbi,
+      functionName: 'receiveWormholeMessage',
+      args: [vaa],
+      label: 'WormholeReceiver',
+    });
+    return { status: 'delivered', txHash: receipt.transactionHash };
+  }
+
+  /** The message as published, re-read from its source transaction, with its block time. */
+  private async published(message: OutboundMessage): Promise<WormholeMessage & { timestamp: number }> {
+    const id = message.id;
+    if (id.transport !== 'wormhole') throw new RelayerError(`not a Wormhole message: ${id.transport}`);
+    const source = this.chain(message.source);
+    const client = this.relayer(source.key).public;
+    const receipt = await client.getTransactionReceipt({ hash: message.txHash });
+    const found = decodeMessagesPublished({ core: source.wormhole.core, emitterChain: source.wormholeChainId, logs: receipt.logs }).find(
+      (m) => m.sequence === id.sequence && m.emitter === id.emitter,
+    );
+    if (!found) throw new RelayerError(`transaction ${message.txHash} on ${source.key} published no message ${id.emitterChain}/${id.emitter}/${id.sequence}`);
+    const block = await client.getBlock({ blockHash: receipt.blockHash });
+    return { ...found, timestamp: Number(block.timestamp) };
+  }
+
+  private consumed(message: OutboundMessage, published: WormholeMessage & { timestamp: number }): Promise<boolean> {
+    return this.relayer(message.destination).public.readContract({
+      address: message.receiver,
+      abi: wormholeReceiverAbi,
+      functionName: 'wormholeVaaConsumed',
+      args: [vaaDigest(published)],
+    });
+  }
+
+  private chain(key: string): WormholeChain {
+    const chain = this.byKey.get(key);
+    if (!chain) throw new RelayerError(`unknown chain '${key}' for Wormhole (known: ${[...this.byKey.keys()].join(', ')})`);
+    return chain;
+  }
+
+  private relayer(key: string): Signer {
+    const signer = this.options.relayers.get(key);
+    if (!signer) throw new RelayerError(`no relayer signer for chain '${key}'`);
+    return signer;
+  }
+}

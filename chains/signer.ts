@@ -1,0 +1,122 @@
+import {
+  BaseError,
+  createPublicClient,
+  createWalletClient,
+  defineChain,
+  http,
+  type Abi,
+  type Account,
+  type Address,
+  type Chain,
+  type ContractFunctionArgs,
+  type ContractFunctionName,
+  type Hex,
+  type PublicClient,
+  type SimulateContractParameters,
+  type TransactionReceipt,
+  type Transport,
+  type WalletClient,
+} from 'viem';
+import { RelayerError } from '../relayer/errors.js';
+
+/** An EVM chain as the node addresses it. */
+export interface ChainEndpoint {
+  readonly chainId: number;
+  readonly rpcUrl: string;
+  readonly name?: string;
+}
+
+export function viemChain(endpoint: ChainEndpoint): Chain {
+  return defineChain({
+    id: endpoint.chainId,
+    name: endpoint.name ?? `chain-${endpoint.chainId}`,
+    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+    rpcUrls: { default: { http: [endpoint.rpcUrl] } },
+  });
+}
+
+export function publicClientFor(endpoint: ChainEndpoint): PublicClient<Transport, Chain> {
+  // Devnet blocks come fast: poll often so receipts are seen within milliseconds.
+  return createPublicClient({ chain: viemChain(endpoint), transport: http(endpoint.rpcUrl), pollingInterval: 50 });
+}
+
+type WriteParameters<
+  abi extends Abi,
+  functionName extends ContractFunctionName<abi, 'nonpayable' | 'payable'>,
+  args extends ContractFunctionArgs<abi, 'nonpayable' | 'payable', functionName>,
+> = SimulateContractParameters<abi, functionName, args, Chain, undefined, undefined>;
+
+/** Why a call failed, in one line: viem's short message, else the error's own. */
+export function shortReason(error: unknown): string {
+  if (error instanceof BaseError) return error.shortMessage;
+  return error instanceof Error ? error.message.split('\n')[0] ?? error.name : String(error);
+}
+
+/**
+ * One account on one chain. Its transactions go out one at a time, in order (one nonce
+ * sequence), each simulated first so that a revert is reported with its reason instead of
+ * being mined; a failure names `contract.method on chain`.
+ */
+export class Signer {
+  readonly public: PublicClient<Transport, Chain>;
+  readonly wallet: WalletClient<Transport, Chain, Account>;
+  readonly chainId: number;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly endpoint: ChainEndpoint,
+    readonly account: Account,
+  ) {
+    this.chainId = endpoint.chainId;
+    this.public = publicClientFor(endpoint);
+    this.wallet = createWalletClient({ account, chain: viemChain(endpoint), transport: http(endpoint.rpcUrl) });
+  }
+
+  get address(): Address {
+    return this.account.address;
+  }
+
+  private enqueue<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(work, work);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Simulates, sends and waits for the receipt of a contract call; a revert throws. */
+  write<
+    const abi extends Abi,
+    functionName extends ContractFunctionName<abi, 'nonpayable' | 'payable'>,
+    const args extends ContractFunctionArgs<abi, 'nonpayable' | 'payable', functionName>,
+  >(params: WriteParameters<abi, functionName, args> & { label?: string }): Promise<TransactionReceipt> {
+    const label = `${params.label ?? 'contract'}.${String(params.functionName)} at ${params.address} on chain ${this.chainId}`;
+    return this.enqueue(async () => {
+      try {
+        const { label: _label, ...call } = params;
+        const { request } = await this.public.simulateContract({
+          ...(call as unknown as SimulateContractParameters),
+          account: this.account,
+        });
+        const hash = await this.wallet.writeContract(request as Parameters<typeof this.wallet.writeContract>[0]);
+        const receipt = await this.public.waitForTransactionReceipt({ hash });
+        if (receipt.status !== 'success') throw new RelayerError(`transaction ${hash} reverted`);
+        return receipt;
+      } catch (cause) {
+        throw new RelayerError(`${label} failed: ${shortReason(cause)}`, { cause });
+      }
+    });
+  }
+
+  /** Deploys creation code with ABI-encoded constructor arguments; resolves to the address. */
+  deploy(params: { name: string; abi: Abi; bytecode: Hex; args?: readonly unknown[] }): Promise<Address> {
+    return this.enqueue(async () => {
+      try {
+        const hash = await this.wallet.deployContract({ abi: params.abi, bytecode: params.bytecode, args: params.args ?? [] });
+        const receipt = await this.public.waitForTransactionReceipt({ hash });
+        if (receipt.status !== 'success' || !receipt.contractAddress) throw new RelayerError(`deployment ${hash} reverted`);
+        return receipt.contractAddress;
+      } catch (cause) {
+        throw new RelayerError(`deploying ${params.name} on chain ${this.chainId} failed: ${shortReason(cause)}`, { cause });
+      }
+    });
+  }
+}
