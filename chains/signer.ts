@@ -1,5 +1,6 @@
 import {
   BaseError,
+  ContractFunctionRevertedError,
   createPublicClient,
   createWalletClient,
   defineChain,
@@ -46,10 +47,21 @@ type WriteParameters<
   args extends ContractFunctionArgs<abi, 'nonpayable' | 'payable', functionName>,
 > = SimulateContractParameters<abi, functionName, args, Chain, undefined, undefined>;
 
-/** Why a call failed, in one line: viem's short message, else the error's own. */
+const stringify = (value: unknown): string => (typeof value === 'bigint' ? value.toString() : JSON.stringify(value));
+
+/**
+ * Why a call failed, in one line: the decoded custom error with its arguments or the revert
+ * reason when the contract gave one, else viem's short message.
+ */
 export function shortReason(error: unknown): string {
-  if (error instanceof BaseError) return error.shortMessage;
-  return error instanceof Error ? error.message.split('\n')[0] ?? error.name : String(error);
+  if (!(error instanceof BaseError)) return error instanceof Error ? (error.message.split('\n')[0] ?? error.name) : String(error);
+  const reverted = error.walk((e) => e instanceof ContractFunctionRevertedError);
+  if (reverted instanceof ContractFunctionRevertedError) {
+    if (reverted.data) return `reverted with ${reverted.data.errorName}(${(reverted.data.args ?? []).map(stringify).join(', ')})`;
+    if (reverted.reason) return `reverted: ${reverted.reason}`;
+    if (reverted.signature) return `reverted with unknown error ${reverted.signature}`;
+  }
+  return error.shortMessage;
 }
 
 /**

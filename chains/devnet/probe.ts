@@ -1,4 +1,4 @@
-import { isAddressEqual, parseEventLogs, type Hex } from 'viem';
+import { isAddressEqual, parseEventLogs, toHex, type Hex } from 'viem';
 import { RelayerError } from '../../relayer/errors.js';
 import { messageProbeAbi } from '../contracts/out/MessageProbe.js';
 import type { OutboundMessage, Transport } from '../messaging/transport.js';
@@ -45,4 +45,43 @@ export async function probeReceipts(params: { transports: DevnetTransports; mess
       event.args.payload === message.payload &&
       isAddressEqual(`0x${event.args.sender.slice(-40)}`, message.sender),
   );
+}
+
+export interface ProbeResult {
+  readonly from: string;
+  readonly to: string;
+  readonly transport: Transport['kind'];
+  readonly messageId: OutboundMessage['id'];
+  /** From the send call to the delivery receipt, in milliseconds. */
+  readonly sendToDeliveredMs: number;
+}
+
+/**
+ * Proves the devnet: one message from every chain to every other chain over each transport,
+ * delivered, and found exactly once at the receiving probe with its payload. Throws on the
+ * first message that does not arrive exactly once.
+ */
+export async function proveTransports(params: { transports: DevnetTransports; chains: readonly ManifestChain[]; onResult?: (result: ProbeResult) => void }): Promise<ProbeResult[]> {
+  const { transports, chains } = params;
+  const results: ProbeResult[] = [];
+  for (const transport of [transports.layerzero, transports.wormhole]) {
+    for (const from of chains) {
+      for (const to of chains) {
+        if (from.key === to.key) continue;
+        const payload = toHex(`probe ${transport.kind} ${from.key}->${to.key} ${Date.now()}`);
+        const started = performance.now();
+        const message = await sendProbe({ transports, transport, from, to, payload });
+        await transport.deliver(message);
+        const sendToDeliveredMs = performance.now() - started;
+        const received = await probeReceipts({ transports, message, to });
+        if (received.length !== 1) {
+          throw new RelayerError(`${transport.kind} message ${from.key} -> ${to.key} arrived ${received.length} times, expected once`);
+        }
+        const result = { from: from.key, to: to.key, transport: transport.kind, messageId: message.id, sendToDeliveredMs };
+        results.push(result);
+        params.onResult?.(result);
+      }
+    }
+  }
+  return results;
 }

@@ -38,6 +38,14 @@ export const endpointAbi = parseAbi([
   'event PacketSent(bytes encodedPayload, bytes options, address sendLibrary)',
   'event PacketVerified(Origin origin, address receiver, bytes32 payloadHash)',
   'event PacketDelivered(Origin origin, address receiver)',
+  'function lzReceive(Origin origin, address receiver, bytes32 guid, bytes message, bytes extraData) payable',
+  // The endpoint's errors that a relayer meets, so a revert reads as its name.
+  'error LZ_PayloadHashNotFound(bytes32 expected, bytes32 actual)',
+  'error LZ_InvalidNonce(uint64 nonce)',
+  'error LZ_InsufficientFee(uint256 requiredNative, uint256 suppliedNative, uint256 requiredLzToken, uint256 suppliedLzToken)',
+  'error LZ_PathNotInitializable()',
+  'error LZ_PathNotVerifiable()',
+  'error LZ_Unauthorized()',
   'event LzReceiveAlert(address indexed receiver, address indexed executor, Origin origin, bytes32 guid, uint256 gas, uint256 value, bytes message, bytes extraData, bytes reason)',
 ]);
 

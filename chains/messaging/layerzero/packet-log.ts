@@ -32,7 +32,8 @@ export class PacketLog {
   }
 
   private async refresh(): Promise<void> {
-    const head = await this.client.getBlockNumber();
+    // viem caches the block number for a polling interval: ask for the real head.
+    const head = await this.client.getBlockNumber({ cacheTime: 0 });
     for (let from = this.scannedTo + 1n; from <= head; from += LOG_RANGE) {
       const to = from + LOG_RANGE - 1n < head ? from + LOG_RANGE - 1n : head;
       const logs = await this.client.getLogs({ address: this.endpoint, event: packetSentEvent, fromBlock: from, toBlock: to });

@@ -22,7 +22,8 @@ export function decodeMessagesPublished(params: { core: Address; emitterChain: n
       if (event.transactionHash === null || event.blockNumber === null) throw new Error('LogMessagePublished log without a transaction: pending block?');
       return {
         emitterChain: params.emitterChain,
-        emitter: pad(event.args.sender, { size: 32 }),
+        // Lowercase, as Wormhole's APIs spell emitters.
+        emitter: pad(event.args.sender.toLowerCase() as Address, { size: 32 }),
         sequence: event.args.sequence,
         nonce: event.args.nonce,
         consistencyLevel: event.args.consistencyLevel,

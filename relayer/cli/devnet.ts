@@ -1,0 +1,112 @@
+import { access, constants } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { MAX_DEVNET_CHAINS, startDevnet, type Devnet } from '../../chains/devnet/devnet.js';
+import { writeManifest } from '../../chains/devnet/manifest.js';
+import { proveTransports, type ProbeResult } from '../../chains/devnet/probe.js';
+import { devnetTransports } from '../../chains/devnet/transports.js';
+import { messageIdString } from '../../chains/messaging/transport.js';
+import { UsageError } from '../errors.js';
+import { integerOption, parseCommandLine, positiveNumberOption } from './args.js';
+import type { Command } from './commands.js';
+import { runDevnetBench } from './devnet-bench.js';
+
+const USAGE = [
+  'relayer devnet [--chains N]                      bring a devnet up, prove every route on both transports, stop',
+  'relayer devnet up --chains N --manifest FILE [--block-time S] [--port P]',
+  '                                                 bring a devnet up and keep it running until SIGINT/SIGTERM',
+  'relayer devnet bench [--runs K]                  measure boot time and send-to-delivered latency',
+].join('\n');
+
+const say = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+function resultLine(result: ProbeResult): string {
+  const route = `${result.from} -> ${result.to}`.padEnd(18);
+  return `  ${result.transport.padEnd(10)} ${route} ${result.sendToDeliveredMs.toFixed(0).padStart(5)} ms  ${messageIdString(result.messageId)}`;
+}
+
+/** The main job for now: the devnet proves one message each way on each transport. */
+async function prove(args: readonly string[]): Promise<number> {
+  const { values } = parseCommandLine(args, { chains: { type: 'string' } }, 'relayer devnet [--chains N]');
+  const chains = integerOption({ name: 'chains', value: values.chains, min: 2, max: MAX_DEVNET_CHAINS, fallback: 3 });
+  const started = performance.now();
+  const devnet = await startDevnet({ chains, log: (line) => say(`devnet: ${line}`) });
+  try {
+    say(`devnet: ready in ${(performance.now() - started).toFixed(0)} ms`);
+    say('delivering one message on every route (transport, route, send-to-delivered, message id):');
+    const transports = devnetTransports({ manifest: devnet.manifest });
+    const results = await proveTransports({ transports, chains: devnet.manifest.chains, onResult: (result) => say(resultLine(result)) });
+    say(`ok: ${results.length} messages, each delivered exactly once with its payload`);
+    return 0;
+  } finally {
+    await devnet.stop();
+    say(`devnet: stopped ${devnet.anvils.length} chains`);
+  }
+}
+
+/** Resolves on the first SIGINT or SIGTERM. */
+function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolveSignal) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolveSignal(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+async function up(args: readonly string[]): Promise<number> {
+  const usage = 'relayer devnet up --chains N --manifest FILE [--block-time S] [--port P]';
+  const { values, positionals } = parseCommandLine(
+    args,
+    { chains: { type: 'string' }, manifest: { type: 'string' }, 'block-time': { type: 'string' }, port: { type: 'string' } },
+    usage,
+  );
+  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}' (usage: ${usage})`);
+  const chains = integerOption({ name: 'chains', value: values.chains, min: 1, max: MAX_DEVNET_CHAINS });
+  if (!values.manifest) throw new UsageError(`--manifest FILE is required (usage: ${usage})`);
+  const manifestFile = resolve(values.manifest);
+  const blockTime = positiveNumberOption('block-time', values['block-time']);
+  const basePort = values.port === undefined ? undefined : integerOption({ name: 'port', value: values.port, min: 1024, max: 65_535 - chains + 1 });
+  try {
+    await access(dirname(manifestFile), constants.W_OK);
+  } catch {
+    throw new UsageError(`--manifest: directory ${dirname(manifestFile)} does not exist or is not writable`);
+  }
+
+  // Signals that arrive while deploying must still stop the chains: listen from the start.
+  const signal = untilSignal();
+  const started = performance.now();
+  const devnet: Devnet = await startDevnet({ chains, blockTime, basePort, log: (line) => say(`devnet: ${line}`) });
+  try {
+    await writeManifest(manifestFile, devnet.manifest);
+    say(`devnet: ready in ${(performance.now() - started).toFixed(0)} ms; manifest written to ${manifestFile}`);
+    for (const chain of devnet.manifest.chains) {
+      say(`  ${chain.key.padEnd(8)} chainId ${chain.chainId}  ${chain.rpcUrl}  lzEid ${chain.lzEid}  wormhole ${chain.wormholeChainId}`);
+    }
+    say('devnet: running; SIGINT or SIGTERM stops every chain');
+    say(`devnet: ${await signal} received, stopping`);
+    return 0;
+  } finally {
+    await devnet.stop();
+    say(`devnet: stopped ${devnet.anvils.length} chains`);
+  }
+}
+
+export const devnetCommand: Command = {
+  summary: 'run the multi-chain devnet on the real LayerZero V2 and Wormhole contracts',
+  async run(args) {
+    const [sub, ...rest] = args;
+    if (sub === 'up') return up(rest);
+    if (sub === 'bench') return runDevnetBench(rest);
+    if (sub === '--help' || sub === '-h') {
+      say(USAGE);
+      return 0;
+    }
+    if (sub !== undefined && !sub.startsWith('-')) throw new UsageError(`unknown devnet subcommand '${sub}' (usage:\n${USAGE})`);
+    return prove(args);
+  },
+};
