@@ -1,4 +1,4 @@
-import { encodePacked, isAddressEqual, keccak256, pad, parseEventLogs, type Address, type Hash, type Hex, type Log } from 'viem';
+import { bytesToHex, encodePacked, hexToBytes, isAddressEqual, keccak256, pad, parseEventLogs, type Address, type Hash, type Hex, type Log } from 'viem';
 import { wormholeCoreAbi } from './abi.js';
 
 /** A message published through the core bridge: what guardians observe and sign. */
@@ -40,9 +40,21 @@ export function decodeMessagesPublished(params: { core: Address; emitterChain: n
  * it is known before any VAA is fetched.
  */
 export function vaaDigest(message: WormholeMessage & { timestamp: number }): Hash {
-  const body = encodePacked(
+  return keccak256(keccak256(vaaBody(message)));
+}
+
+/** The VAA body guardians sign for this message (everything after the signatures). */
+export function vaaBody(message: WormholeMessage & { timestamp: number }): Hex {
+  return encodePacked(
     ['uint32', 'uint32', 'uint16', 'bytes32', 'uint64', 'uint8', 'bytes'],
     [message.timestamp, message.nonce, message.emitterChain, message.emitter, message.sequence, message.consistencyLevel, message.payload],
   );
-  return keccak256(keccak256(body));
+}
+
+/** The body of a signed VAA: after version (1), guardian set (4), count (1) and 66 bytes a signature. */
+export function signedVaaBody(signedVaa: Hex): Hex {
+  const bytes = hexToBytes(signedVaa);
+  const signatures = bytes[5];
+  if (bytes[0] !== 1 || signatures === undefined || bytes.length < 6 + signatures * 66) throw new Error('not a version 1 VAA');
+  return bytesToHex(bytes.slice(6 + signatures * 66));
 }

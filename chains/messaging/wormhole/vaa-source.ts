@@ -1,16 +1,20 @@
 import { toChain } from '@wormhole-foundation/sdk-base';
-import { getVaaBytesWithRetry } from '@wormhole-foundation/sdk-connect/whscan-api';
+import { getVaaBytes } from '@wormhole-foundation/sdk-connect/whscan-api';
 import { UniversalAddress, createVAA, serialize } from '@wormhole-foundation/sdk-definitions';
 import { mocks } from '@wormhole-foundation/sdk-definitions/testing';
 import { bytesToHex, hexToBytes, type Hex } from 'viem';
 import { RelayerError } from '../../../relayer/errors.js';
-import type { WormholeMessage } from './message.js';
+import { signedVaaBody, vaaBody, type WormholeMessage } from './message.js';
+
+export type PublishedMessage = WormholeMessage & { timestamp: number };
 
 /** Where signed VAAs come from: the devnet guardian, or the guardian network's API. */
 export interface VaaSource {
   /** The signed VAA of a published message; throws when none can be had in time. */
-  signedVaa(message: WormholeMessage & { timestamp: number }): Promise<Hex>;
+  signedVaa(message: PublishedMessage): Promise<Hex>;
 }
+
+const idString = (message: WormholeMessage): string => `${message.emitterChain}/${message.emitter.slice(2)}/${message.sequence}`;
 
 /**
  * The devnet: the node is the guardian. It builds the VAA body exactly as guardians do (the
@@ -26,7 +30,7 @@ export class DevnetGuardianVaaSource implements VaaSource {
       : mocks.devnetGuardianSet();
   }
 
-  async signedVaa(message: WormholeMessage & { timestamp: number }): Promise<Hex> {
+  async signedVaa(message: PublishedMessage): Promise<Hex> {
     const vaa = createVAA('Uint8Array', {
       guardianSet: this.guardians.setIndex,
       signatures: [],
@@ -43,26 +47,40 @@ export class DevnetGuardianVaaSource implements VaaSource {
 }
 
 /**
- * Live networks: the signed VAA is fetched from a Wormholescan-compatible API with the SDK's
- * own lookup (`GET /v1/signed_vaa/{chain}/{emitter}/{sequence}`), retried until `timeoutMs`.
+ * Live networks: the signed VAA is fetched with the Wormhole SDK's own Wormholescan lookup
+ * (`GET {api}/v1/signed_vaa/{chain}/{emitter}/{sequence}`; 404 means not signed yet), polled
+ * every `pollMs` until `timeoutMs`. What the API returns is not trusted: a VAA whose body is
+ * not the message we published is refused (the core bridge checks the signatures).
  */
 export class WormholescanVaaSource implements VaaSource {
-  constructor(private readonly options: { apiUrl: string; timeoutMs: number }) {}
+  constructor(private readonly options: { apiUrl: string; timeoutMs: number; pollMs?: number }) {}
 
-  async signedVaa(message: WormholeMessage): Promise<Hex> {
+  async signedVaa(message: PublishedMessage): Promise<Hex> {
     const id = { chain: toChain(message.emitterChain), emitter: new UniversalAddress(hexToBytes(message.emitter)), sequence: message.sequence };
-    let bytes: Uint8Array | null;
+    const deadline = Date.now() + this.options.timeoutMs;
+    for (;;) {
+      let bytes: Uint8Array | null;
+      try {
+        bytes = await getVaaBytes(this.options.apiUrl, id);
+      } catch (cause) {
+        throw new RelayerError(`fetching VAA ${idString(message)} from ${new URL(this.options.apiUrl).host} failed`, { cause, retryable: true });
+      }
+      if (bytes) return this.checked(message, bytesToHex(bytes));
+      if (Date.now() >= deadline) {
+        throw new RelayerError(`no signed VAA for ${idString(message)} within ${this.options.timeoutMs} ms`, { retryable: true });
+      }
+      await new Promise((resolve) => setTimeout(resolve, this.options.pollMs ?? 2_000));
+    }
+  }
+
+  private checked(message: PublishedMessage, vaa: Hex): Hex {
+    let body: Hex;
     try {
-      bytes = await getVaaBytesWithRetry(this.options.apiUrl, id, this.options.timeoutMs);
+      body = signedVaaBody(vaa);
     } catch (cause) {
-      throw new RelayerError(`fetching VAA ${message.emitterChain}/${message.emitter.slice(2)}/${message.sequence} failed`, { cause, retryable: true });
+      throw new RelayerError(`the API returned an unparsable VAA for ${idString(message)}`, { cause });
     }
-    if (!bytes) {
-      throw new RelayerError(`no signed VAA for ${message.emitterChain}/${message.emitter.slice(2)}/${message.sequence} within ${this.options.timeoutMs} ms`, {
-        retryable: true,
-      });
-    }
-    return bytesToHex(bytes);
+    if (body !== vaaBody(message)) throw new RelayerError(`the API returned a VAA for ${idString(message)} whose body is not the published message`);
+    return vaa;
   }
 }
-
