@@ -1,4 +1,5 @@
 import type { Address, Hash, Hex, TransactionReceipt } from 'viem';
+import { RelayerError } from '../../relayer/errors.js';
 
 export type TransportKind = 'layerzero' | 'wormhole';
 export const transportKinds: readonly TransportKind[] = ['layerzero', 'wormhole'];
@@ -71,4 +72,22 @@ export interface Transport {
   deliver(message: OutboundMessage): Promise<Delivery>;
   /** Where the message is now, read from the destination chain. */
   status(message: OutboundMessage): Promise<DeliveryStatus>;
+}
+
+/**
+ * What every transport's `send` does: quote, let the app send with that fee, and find exactly
+ * the one message with this payload in the receipt.
+ */
+export async function quoteSubmitIdentify(
+  transport: Transport,
+  request: SendRequest & { submit: (fee: bigint) => Promise<TransactionReceipt> },
+): Promise<OutboundMessage> {
+  const fee = await transport.quote(request);
+  const receipt = await request.submit(fee);
+  const sent = transport.identify({ ...request, receipt }).filter((message) => message.payload === request.payload);
+  const [message] = sent;
+  if (sent.length !== 1 || !message) {
+    throw new RelayerError(`expected one ${transport.kind} message in ${receipt.transactionHash}, found ${sent.length}`);
+  }
+  return message;
 }

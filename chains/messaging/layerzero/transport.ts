@@ -2,7 +2,8 @@ import { Options } from '@layerzerolabs/lz-v2-utilities';
 import { isAddressEqual, pad, type Address, type Hex, type LocalAccount, type TransactionReceipt } from 'viem';
 import { RelayerError } from '../../../relayer/errors.js';
 import type { Signer } from '../../signer.js';
-import type { Delivery, DeliveryStatus, MessagingChain, OutboundMessage, SendRequest, Transport } from '../transport.js';
+import { ChainRegistry } from '../chain-registry.js';
+import { quoteSubmitIdentify, type Delivery, type DeliveryStatus, type MessagingChain, type OutboundMessage, type SendRequest, type Transport } from '../transport.js';
 import { endpointAbi, endpointViewAbi } from './abi.js';
 import { verifyAsDvn } from './dvn.js';
 import { executeAsExecutor } from './executor.js';
@@ -46,12 +47,12 @@ const EXECUTABLE = { notExecutable: 0, verifiedNotExecutable: 1, executable: 2, 
  */
 export class LayerZeroTransport implements Transport {
   readonly kind = 'layerzero' as const;
-  private readonly byKey = new Map<string, LayerZeroChain>();
+  private readonly registry: ChainRegistry<LayerZeroChain>;
   private readonly packetLogs = new Map<string, PacketLog>();
   private readonly pathLocks = new Map<string, Promise<unknown>>();
 
   constructor(private readonly options: LayerZeroTransportOptions) {
-    for (const chain of options.chains) this.byKey.set(chain.key, chain);
+    this.registry = new ChainRegistry('LayerZero', options.chains, options.relayers);
   }
 
   /** Executor options paying for the receiver's gas; mandatory on the ULN path. */
@@ -60,9 +61,9 @@ export class LayerZeroTransport implements Transport {
   }
 
   async quote(request: SendRequest): Promise<bigint> {
-    const source = this.chain(request.source);
-    const destination = this.chain(request.destination);
-    const fee = await this.relayer(source.key).public.readContract({
+    const source = this.registry.chain(request.source);
+    const destination = this.registry.chain(request.destination);
+    const fee = await this.registry.relayer(source.key).public.readContract({
       address: source.layerZero.endpoint,
       abi: endpointAbi,
       functionName: 'quote',
@@ -74,17 +75,13 @@ export class LayerZeroTransport implements Transport {
     return fee.nativeFee;
   }
 
-  async send(request: SendRequest & { submit: (fee: bigint) => Promise<TransactionReceipt> }): Promise<OutboundMessage> {
-    const fee = await this.quote(request);
-    const receipt = await request.submit(fee);
-    const sent = this.identify({ ...request, receipt }).filter((message) => message.payload === request.payload);
-    if (sent.length !== 1) throw new RelayerError(`expected one LayerZero packet in ${receipt.transactionHash}, found ${sent.length}`);
-    return sent[0] as OutboundMessage;
+  send(request: SendRequest & { submit: (fee: bigint) => Promise<TransactionReceipt> }): Promise<OutboundMessage> {
+    return quoteSubmitIdentify(this, request);
   }
 
   identify(request: Omit<SendRequest, 'payload'> & { receipt: TransactionReceipt }): OutboundMessage[] {
-    const source = this.chain(request.source);
-    const destination = this.chain(request.destination);
+    const source = this.registry.chain(request.source);
+    const destination = this.registry.chain(request.destination);
     return decodePacketsSent({ endpoint: source.layerZero.endpoint, logs: request.receipt.logs })
       .filter((p) => p.dstEid === destination.lzEid && isAddressEqual(p.sender, request.sender) && isAddressEqual(p.receiver, request.receiver))
       .map((p) => ({
@@ -121,9 +118,9 @@ export class LayerZeroTransport implements Transport {
   private async deliverInOrder(message: OutboundMessage, path: LzPath): Promise<Delivery> {
     const target = this.lzId(message).nonce;
     if ((await this.executable(message, target)) === EXECUTABLE.executed) return { status: 'delivered', txHash: undefined };
-    const source = this.chain(message.source);
-    const destination = this.chain(message.destination);
-    const admin = this.relayer(destination.key);
+    const source = this.registry.chain(message.source);
+    const destination = this.registry.chain(message.destination);
+    const admin = this.registry.relayer(destination.key);
     const executed = await admin.public.readContract({
       address: destination.layerZero.endpoint,
       abi: endpointAbi,
@@ -153,8 +150,8 @@ export class LayerZeroTransport implements Transport {
   }
 
   private executable(message: OutboundMessage, nonce: bigint): Promise<number> {
-    const destination = this.chain(message.destination);
-    return this.relayer(destination.key).public.readContract({
+    const destination = this.registry.chain(message.destination);
+    return this.registry.relayer(destination.key).public.readContract({
       address: destination.layerZero.endpointView,
       abi: endpointViewAbi,
       functionName: 'executable',
@@ -175,21 +172,11 @@ export class LayerZeroTransport implements Transport {
   private packetLog(chain: LayerZeroChain): PacketLog {
     let log = this.packetLogs.get(chain.key);
     if (!log) {
-      log = new PacketLog(this.relayer(chain.key).public, chain.layerZero.endpoint);
+      log = new PacketLog(this.registry.relayer(chain.key).public, chain.layerZero.endpoint);
       this.packetLogs.set(chain.key, log);
     }
     return log;
   }
 
-  private chain(key: string): LayerZeroChain {
-    const chain = this.byKey.get(key);
-    if (!chain) throw new RelayerError(`unknown chain '${key}' for LayerZero (known: ${[...this.byKey.keys()].join(', ')})`);
-    return chain;
-  }
 
-  private relayer(key: string): Signer {
-    const signer = this.options.relayers.get(key);
-    if (!signer) throw new RelayerError(`no relayer signer for chain '${key}'`);
-    return signer;
-  }
 }

@@ -1,7 +1,8 @@
-import { isAddressEqual, pad, type Address, type TransactionReceipt } from 'viem';
+import { isAddressEqual, type Address, type TransactionReceipt } from 'viem';
 import { RelayerError } from '../../../relayer/errors.js';
 import type { Signer } from '../../signer.js';
-import type { Delivery, DeliveryStatus, MessagingChain, OutboundMessage, SendRequest, Transport } from '../transport.js';
+import { ChainRegistry } from '../chain-registry.js';
+import { quoteSubmitIdentify, type Delivery, type DeliveryStatus, type MessagingChain, type OutboundMessage, type SendRequest, type Transport } from '../transport.js';
 import { wormholeCoreAbi, wormholeReceiverAbi } from './abi.js';
 import { decodeMessagesPublished, vaaDigest, type WormholeMessage } from './message.js';
 import type { VaaSource } from './vaa-source.js';
@@ -24,28 +25,24 @@ export interface WormholeTransportOptions {
  */
 export class WormholeTransport implements Transport {
   readonly kind = 'wormhole' as const;
-  private readonly byKey = new Map<string, WormholeChain>();
+  private readonly registry: ChainRegistry<WormholeChain>;
 
   constructor(private readonly options: WormholeTransportOptions) {
-    for (const chain of options.chains) this.byKey.set(chain.key, chain);
+    this.registry = new ChainRegistry('Wormhole', options.chains, options.relayers);
   }
 
   async quote(request: SendRequest): Promise<bigint> {
-    const source = this.chain(request.source);
-    return this.relayer(source.key).public.readContract({ address: source.wormhole.core, abi: wormholeCoreAbi, functionName: 'messageFee' });
+    const source = this.registry.chain(request.source);
+    return this.registry.relayer(source.key).public.readContract({ address: source.wormhole.core, abi: wormholeCoreAbi, functionName: 'messageFee' });
   }
 
-  async send(request: SendRequest & { submit: (fee: bigint) => Promise<TransactionReceipt> }): Promise<OutboundMessage> {
-    const fee = await this.quote(request);
-    const receipt = await request.submit(fee);
-    const sent = this.identify({ ...request, receipt }).filter((message) => message.payload === request.payload);
-    if (sent.length !== 1) throw new RelayerError(`expected one Wormhole message in ${receipt.transactionHash}, found ${sent.length}`);
-    return sent[0] as OutboundMessage;
+  send(request: SendRequest & { submit: (fee: bigint) => Promise<TransactionReceipt> }): Promise<OutboundMessage> {
+    return quoteSubmitIdentify(this, request);
   }
 
   identify(request: Omit<SendRequest, 'payload'> & { receipt: TransactionReceipt }): OutboundMessage[] {
-    const source = this.chain(request.source);
-    const destination = this.chain(request.destination);
+    const source = this.registry.chain(request.source);
+    const destination = this.registry.chain(request.destination);
     return decodeMessagesPublished({ core: source.wormhole.core, emitterChain: source.wormholeChainId, logs: request.receipt.logs })
       .filter((message) => isAddressEqual(`0x${message.emitter.slice(-40)}`, request.sender))
       .map((message) => ({
@@ -69,7 +66,7 @@ export class WormholeTransport implements Transport {
     const published = await this.published(message);
     if (await this.consumed(message, published)) return { status: 'delivered', txHash: undefined };
     const vaa = await this.options.vaaSource.signedVaa(published);
-    const receipt = await this.relayer(message.destination).write({
+    const receipt = await this.registry.relayer(message.destination).write({
       address: message.receiver,
       abi: wormholeReceiverAbi,
       functionName: 'receiveWormholeMessage',
@@ -83,8 +80,8 @@ export class WormholeTransport implements Transport {
   private async published(message: OutboundMessage): Promise<WormholeMessage & { timestamp: number }> {
     const id = message.id;
     if (id.transport !== 'wormhole') throw new RelayerError(`not a Wormhole message: ${id.transport}`);
-    const source = this.chain(message.source);
-    const client = this.relayer(source.key).public;
+    const source = this.registry.chain(message.source);
+    const client = this.registry.relayer(source.key).public;
     const receipt = await client.getTransactionReceipt({ hash: message.txHash });
     const found = decodeMessagesPublished({ core: source.wormhole.core, emitterChain: source.wormholeChainId, logs: receipt.logs }).find(
       (m) => m.sequence === id.sequence && m.emitter === id.emitter,
@@ -95,7 +92,7 @@ export class WormholeTransport implements Transport {
   }
 
   private consumed(message: OutboundMessage, published: WormholeMessage & { timestamp: number }): Promise<boolean> {
-    return this.relayer(message.destination).public.readContract({
+    return this.registry.relayer(message.destination).public.readContract({
       address: message.receiver,
       abi: wormholeReceiverAbi,
       functionName: 'wormholeVaaConsumed',
@@ -103,15 +100,5 @@ export class WormholeTransport implements Transport {
     });
   }
 
-  private chain(key: string): WormholeChain {
-    const chain = this.byKey.get(key);
-    if (!chain) throw new RelayerError(`unknown chain '${key}' for Wormhole (known: ${[...this.byKey.keys()].join(', ')})`);
-    return chain;
-  }
 
-  private relayer(key: string): Signer {
-    const signer = this.options.relayers.get(key);
-    if (!signer) throw new RelayerError(`no relayer signer for chain '${key}'`);
-    return signer;
-  }
 }
