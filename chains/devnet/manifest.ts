@@ -2,6 +2,7 @@ import { readFile, writeFile, rename } from 'node:fs/promises';
 import { getAddress, type Address } from 'viem';
 import { z } from 'zod';
 import { ConfigError } from '../../relayer/errors.js';
+import { parseWith } from '../../relayer/validation.js';
 
 const address = z
   .string()
@@ -50,11 +51,7 @@ export type ManifestChain = Manifest['chains'][number];
 
 /** Validates a manifest; a bad one is a ConfigError naming the first wrong field. */
 export function parseManifest(value: unknown, source = 'manifest'): Manifest {
-  const result = manifestSchema.safeParse(value);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const path = issue?.path.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('').replace(/^\./, '') ?? '';
-  throw new ConfigError(`${source}: ${path || '(root)'}: ${issue?.message ?? 'invalid'}`);
+  return parseWith(manifestSchema, value, source);
 }
 
 export async function readManifest(file: string): Promise<Manifest> {
