@@ -11,4 +11,7 @@ export interface Command {
 
 export const commands: Record<string, () => Promise<Command>> = {
   devnet: async () => (await import('./devnet.js')).devnetCommand,
+  plan: async () => (await import('./plan.js')).planCommand,
+  migrate: async () => (await import('./migrate.js')).migrateCommand,
+  report: async () => (await import('./report.js')).reportCommand,
 };

@@ -1,0 +1,67 @@
+/**
+ * Records a shortfall report. Its id is derived from (chain, engine, account, episode), so the
+ * same episode reported twice (by a restarted watcher, or two nodes) is one row; the first
+ * report's numbers stand.
+ */
+import { and, eq } from 'drizzle-orm';
+import type { Address, Hash } from 'viem';
+import type { LedgerExecutor } from '../client.js';
+import { LedgerError } from '../errors.js';
+import { shortfallIdOf } from '../ids.js';
+import { shortfalls, type Shortfall, type ShortfallReason } from '../schema/shortfalls.js';
+
+export interface RecordShortfallParameters {
+  readonly chainId: number;
+  readonly engine: Address;
+  readonly account: Address;
+  readonly episode: bigint;
+  readonly reason: ShortfallReason;
+  readonly equity: bigint;
+  readonly maintenance: bigint;
+  readonly requiredAmount: bigint;
+  readonly detectedBlock: bigint;
+  readonly detectedAt: Date;
+  readonly detail?: Record<string, unknown>;
+}
+
+export interface RecordShortfallReturnType {
+  readonly shortfall: Shortfall;
+  /** False when the episode was already recorded. */
+  readonly created: boolean;
+}
+
+export async function recordShortfall(
+  db: LedgerExecutor,
+  params: RecordShortfallParameters,
+): Promise<RecordShortfallReturnType> {
+  const id: Hash = shortfallIdOf(params);
+  const [inserted] = await db
+    .insert(shortfalls)
+    .values({ id, ...params, detail: params.detail ?? {} })
+    .onConflictDoNothing({ target: shortfalls.id })
+    .returning();
+  if (inserted !== undefined) return { shortfall: inserted, created: true };
+  const [existing] = await db.select().from(shortfalls).where(eq(shortfalls.id, id));
+  if (existing === undefined) throw new LedgerError(`shortfall ${id} neither inserted nor found`);
+  return { shortfall: existing, created: false };
+}
+
+export interface CloseShortfallParameters {
+  readonly shortfallId: Hash;
+  readonly closedAt: Date;
+  /** The loss the protocol took, read from the chain; 0n when the episode ended healthy. */
+  readonly badDebt: bigint;
+}
+
+/** Closes an open shortfall; returns false if it was not open (already closed, or unknown). */
+export async function closeShortfall(
+  db: LedgerExecutor,
+  params: CloseShortfallParameters,
+): Promise<boolean> {
+  const closed = await db
+    .update(shortfalls)
+    .set({ status: 'closed', closedAt: params.closedAt, badDebt: params.badDebt })
+    .where(and(eq(shortfalls.id, params.shortfallId), eq(shortfalls.status, 'open')))
+    .returning({ id: shortfalls.id });
+  return closed.length > 0;
+}

@@ -1,0 +1,8 @@
+/** The ledger schema: one module per aggregate. drizzle-kit reads this file (drizzle.config.ts). */
+export * from './enums.js';
+export * from './chains.js';
+export * from './shortfalls.js';
+export * from './settlements.js';
+export * from './legs.js';
+export * from './messages.js';
+export * from './reconciliation.js';

@@ -1,0 +1,125 @@
+/** The ledger's other records: shortfalls, watcher checkpoints, observed messages, reconciliation runs. */
+import { eq, sql } from 'drizzle-orm';
+import { getAddress } from 'viem';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LedgerDatabase } from '../../db/client.js';
+import { shortfallIdOf } from '../../db/ids.js';
+import {
+  closeShortfall,
+  finishReconciliationRun,
+  getCheckpoint,
+  recordMessage,
+  recordMessageDelivery,
+  recordShortfall,
+  resolveFinding,
+  recordFinding,
+  saveCheckpoint,
+  startReconciliationRun,
+} from '../../db/ledger/index.js';
+import type { MessageRef } from '../../db/message-id.js';
+import { messages, reconciliationRuns } from '../../db/schema/index.js';
+import { ALPHA, BETA, ENGINE, accountOf, hashOf, seedChains } from './support/fixtures.js';
+import { createMigratedLedger } from './support/test-database.js';
+
+let db: LedgerDatabase;
+let cleanup: () => Promise<void>;
+
+beforeAll(async () => {
+  const created = await createMigratedLedger();
+  db = created.ledger.db;
+  cleanup = created.cleanup;
+  await seedChains(db);
+});
+
+afterAll(async () => {
+  await cleanup?.();
+});
+
+describe('shortfalls', () => {
+  const report = {
+    chainId: ALPHA,
+    engine: ENGINE,
+    account: accountOf(7),
+    episode: 3n,
+    reason: 'stale-price' as const,
+    equity: -5n,
+    maintenance: 10n,
+    requiredAmount: 20n,
+    detectedBlock: 99n,
+    detectedAt: new Date('2025-03-01T00:00:00Z'),
+    detail: { market: 'ETH', staleSeconds: 900 },
+  };
+
+  it('records an episode once, under its derived id; the first report stands', async () => {
+    const first = await recordShortfall(db, report);
+    expect(first.created).toBe(true);
+    // Stored lower-case, read back checksummed.
+    expect(first.shortfall).toMatchObject({ id: shortfallIdOf(report), account: getAddress(accountOf(7)), equity: -5n, status: 'open', badDebt: 0n });
+    const again = await recordShortfall(db, { ...report, requiredAmount: 999n });
+    expect(again).toEqual({ shortfall: first.shortfall, created: false });
+  });
+
+  it('closes an open shortfall once, with its bad debt', async () => {
+    const id = shortfallIdOf(report);
+    expect(await closeShortfall(db, { shortfallId: id, closedAt: new Date('2025-03-02T00:00:00Z'), badDebt: 4n })).toBe(true);
+    expect(await closeShortfall(db, { shortfallId: id, closedAt: new Date('2025-03-03T00:00:00Z'), badDebt: 0n })).toBe(false);
+    const { shortfall } = await recordShortfall(db, report);
+    expect(shortfall).toMatchObject({ status: 'closed', badDebt: 4n, closedAt: new Date('2025-03-02T00:00:00Z') });
+  });
+});
+
+describe('watcher checkpoints', () => {
+  it('saves, advances and (after a reorg) rewinds', async () => {
+    expect(await getCheckpoint(db, BETA)).toBeUndefined();
+    await saveCheckpoint(db, { chainId: BETA, blockNumber: 100n, blockHash: hashOf('b100') });
+    await saveCheckpoint(db, { chainId: BETA, blockNumber: 105n, blockHash: hashOf('b105') });
+    expect(await getCheckpoint(db, BETA)).toMatchObject({ blockNumber: 105n, blockHash: hashOf('b105') });
+    await saveCheckpoint(db, { chainId: BETA, blockNumber: 98n, blockHash: hashOf('b98') });
+    expect(await getCheckpoint(db, BETA)).toMatchObject({ blockNumber: 98n });
+  });
+});
+
+describe('messages', () => {
+  const emitter = `0x${'00'.repeat(12)}${'cd'.repeat(20)}` as const;
+  const wormhole: MessageRef = { transport: 'wormhole', emitterChain: 4, emitter, sequence: 2n ** 63n + 5n };
+  const layerzero: MessageRef = { transport: 'layerzero', guid: hashOf('guid 1') };
+  const observed = { sourceChainId: BETA, destinationChainId: ALPHA, sourceTxHash: hashOf('src'), sourceBlock: 10n, amount: 2n ** 100n };
+
+  it('records what a watcher saw once, however often it sees it', async () => {
+    const first = await recordMessage(db, { ref: wormhole, legId: hashOf('unknown leg'), ...observed });
+    expect(first.created).toBe(true);
+    expect(first.message).toMatchObject({ id: `4/${emitter.slice(2)}/${2n ** 63n + 5n}`, whSequence: 2n ** 63n + 5n, amount: 2n ** 100n });
+    expect((await recordMessage(db, { ref: wormhole, ...observed })).created).toBe(false);
+    expect((await recordMessage(db, { ref: layerzero, ...observed })).message).toMatchObject({ id: hashOf('guid 1'), lzGuid: hashOf('guid 1') });
+  });
+
+  it('keeps the first delivery and hands back a second one for reconciliation', async () => {
+    const delivery = { ref: layerzero, destinationTxHash: hashOf('dst 1'), destinationBlock: 20n, deliveredAt: new Date('2025-03-01T00:01:00Z') };
+    expect((await recordMessageDelivery(db, delivery)).recorded).toBe(true);
+    const duplicate = await recordMessageDelivery(db, { ...delivery, destinationTxHash: hashOf('dst 2') });
+    expect(duplicate.recorded).toBe(false);
+    expect(duplicate.message?.destinationTxHash).toBe(hashOf('dst 1'));
+  });
+
+  it('refuses a row whose id does not match its transport fields', async () => {
+    await expect(
+      db.insert(messages).values({ id: hashOf('a'), transport: 'layerzero', lzGuid: hashOf('b'), sourceChainId: BETA, sourceTxHash: hashOf('s'), sourceBlock: 1n }),
+    ).rejects.toMatchObject({ cause: { code: '23514', constraint: 'messages_transport_id_check' } });
+  });
+});
+
+describe('reconciliation runs', () => {
+  it('finishes a run once and resolves a finding once', async () => {
+    const runId = await startReconciliationRun(db, { node: 'node-1', scope: { chains: ['alpha'] } });
+    const findingId = await recordFinding(db, { runId, kind: 'supply_mismatch', severity: 'critical', expected: 10n, actual: 9n });
+    await finishReconciliationRun(db, { runId, status: 'failed', summary: { findings: 1 } });
+    await finishReconciliationRun(db, { runId, status: 'passed' });
+    const [run] = await db.select().from(reconciliationRuns).where(eq(reconciliationRuns.id, runId));
+    expect(run).toMatchObject({ status: 'failed', summary: { findings: 1 } });
+    expect(run?.finishedAt).toBeInstanceOf(Date);
+    expect(await resolveFinding(db, { findingId, resolution: 'supply restored' })).toBe(true);
+    expect(await resolveFinding(db, { findingId, resolution: 'again' })).toBe(false);
+    const open = await db.execute<{ n: number }>(sql`select count(*)::int as n from reconciliation_findings where resolved_at is null`);
+    expect(open.rows).toEqual([{ n: 0 }]);
+  });
+});

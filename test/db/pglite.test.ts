@@ -1,0 +1,83 @@
+/**
+ * The embedded default: the same migrations, triggers, role and reports on PGlite (PostgreSQL
+ * in this process, no server), persisted in a data directory the CLI can open again.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LedgerHandle } from '../../db/client.js';
+import { IllegalLegTransitionError } from '../../db/errors.js';
+import { getLeg, transitionLeg } from '../../db/ledger/index.js';
+import { migrateLedger } from '../../db/migrate.js';
+import { openPgliteLedger } from '../../db/open-pglite.js';
+import { runReport } from '../../relayer/cli/report.js';
+import { ConfigError } from '../../relayer/errors.js';
+import { collateralLeg, createPlan } from './support/fixtures.js';
+import { expectHandWorkedReports } from './support/report-expectations.js';
+import { buildReportLedger } from './support/report-fixture.js';
+
+let dataDir: string;
+let ledger: LedgerHandle;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'relayer-pglite-'));
+  ledger = await openPgliteLedger({ dataDir });
+});
+
+afterAll(async () => {
+  await ledger?.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('PGlite', () => {
+  it('takes the same migrations, twice, and has the auditor role', async () => {
+    const first = await migrateLedger(ledger);
+    expect(first.applied.length).toBeGreaterThan(0);
+    expect(await migrateLedger(ledger)).toEqual({ applied: [], total: first.total });
+    const roles = await ledger.db.execute<{ rolname: string }>(sql`select rolname from pg_roles where rolname = 'auditor'`);
+    expect(roles.rows).toEqual([{ rolname: 'auditor' }]);
+    const privilege = await ledger.db.execute<{ insert: boolean; select: boolean }>(
+      sql`select has_table_privilege('auditor', 'leg_events', 'INSERT') as "insert", has_table_privilege('auditor', 'leg_events', 'SELECT') as "select"`,
+    );
+    expect(privilege.rows).toEqual([{ insert: false, select: true }]);
+  });
+
+  it('gives the reports the same numbers as PostgreSQL', async () => {
+    const ids = await buildReportLedger(ledger.db);
+    await expectHandWorkedReports(ledger.db, ids);
+  });
+
+  it('enforces the state machine and the append-only trail in the database', async () => {
+    const { legIds } = await createPlan(ledger.db, { legs: [collateralLeg(2n ** 128n + 1n)] });
+    const legId = legIds[0] ?? '0x';
+    expect((await getLeg(ledger.db, legId as `0x${string}`))?.amount).toBe(2n ** 128n + 1n);
+    await expect(transitionLeg(ledger.db, { legId: legId as `0x${string}`, from: 'planned', to: 'credited' })).rejects.toBeInstanceOf(
+      IllegalLegTransitionError,
+    );
+    await expect(ledger.db.execute(sql`update legs set status = 'credited', version = 2 where id = ${legId}`)).rejects.toMatchObject({
+      cause: { code: 'RL001' },
+    });
+    await expect(ledger.db.execute(sql`delete from leg_events`)).rejects.toMatchObject({ cause: { code: 'RL003' } });
+  });
+
+  it('refuses a second opener of the same directory while it is open', async () => {
+    const second = openPgliteLedger({ dataDir });
+    await expect(second).rejects.toBeInstanceOf(ConfigError);
+    await expect(second).rejects.toThrow(`the embedded database ${dataDir} is in use by process ${process.pid}`);
+  });
+
+  it('keeps the ledger in its data directory for the next process', async () => {
+    await ledger.close();
+    // A lock left by a process that died is stale: the next one takes it over.
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
+    await writeFile(join(dataDir, 'relayer.lock'), `${dead}\n`);
+    let out = '';
+    const code = await runReport({ args: ['route-costs', '--format', 'csv'], env: { RELAYER_PGLITE_DIR: dataDir }, stdout: { write: (t) => (out += t) } });
+    expect(code).toBe(0);
+    expect(out.split('\n')[1]).toBe('alpha,layerzero,2,2,0,700000000,3000,800,1.900000,0.950000,27.1429');
+    await expect(readdir(dataDir)).resolves.not.toContain('relayer.lock');
+  });
+});
