@@ -1,0 +1,113 @@
+/**
+ * `npm run bench:orchestrator`: pushes N synthetic shortfall reports through the real queues,
+ * planner and ledger (each recorded, planned, its settlement and legs written, its flow added;
+ * no chain sends) and prints shortfalls per second end to end, beside the rate of bare BullMQ
+ * no-op jobs on the same Redis in the same run.
+ *
+ *   npm run bench:orchestrator -- [--count N] [--concurrency C]
+ * Uses a scratch database on RELAYER_BENCH_POSTGRES_URL (default the local server), dropped after.
+ */
+import { randomBytes } from 'node:crypto';
+import { Queue, Worker } from 'bullmq';
+import pg from 'pg';
+import { migrateLedger, openLedger, registerChains } from '../../db/index.js';
+import { integerOption, parseCommandLine } from '../cli/args.js';
+import { startOrchestrator } from '../orchestrator/orchestrator.js';
+import { createRedis } from '../orchestrator/redis.js';
+import type { ShortfallReport } from '../orchestrator/shortfall-report.js';
+import type { SourcingOption } from '../orchestrator/sourcing-option.js';
+
+const { values } = parseCommandLine(process.argv.slice(2), { count: { type: 'string' }, concurrency: { type: 'string' } }, 'bench:orchestrator [--count N] [--concurrency C]');
+const count = integerOption({ name: 'count', value: values.count, min: 1, max: 1_000_000, fallback: 5_000 });
+const concurrency = integerOption({ name: 'concurrency', value: values.concurrency, min: 1, max: 1_000, fallback: 64 });
+const adminUrl = process.env.RELAYER_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+async function admin(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+async function until(done: () => Promise<boolean>): Promise<void> {
+  while (!(await done())) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+const options: SourcingOption[] = [
+  { kind: 'collateral', sourceChainId: 2, sourceKey: 'beta', transport: 'layerzero', capacity: 400_000_000n, fixedCostUsd: 0.8, latencySeconds: 12, cost: { type: 'linear', rate: 0.0005 } },
+  { kind: 'liquidity', sourceChainId: 3, sourceKey: 'gamma', transport: 'wormhole', capacity: 10_000_000_000n, fixedCostUsd: 1.2, latencySeconds: 20, cost: { type: 'quadratic', a: 0.001, b: 1e-7 } },
+  { kind: 'local', sourceChainId: 1, sourceKey: 'alpha', transport: null, capacity: 50_000_000_000n, fixedCostUsd: 0.3, latencySeconds: 2, cost: { type: 'cpmm', reserveIn: 2_000_000, reserveOut: 2_000_000, fee: 0.003 } },
+];
+
+const database = `relayer_bench_${randomBytes(4).toString('hex')}`;
+await admin(`create database "${database}"`);
+const url = new URL(adminUrl);
+url.pathname = `/${database}`;
+const ledger = await openLedger({ target: { kind: 'postgres', url: url.toString() } });
+const connection = createRedis(redisUrl);
+const prefix = `bench-${randomBytes(4).toString('hex')}`;
+try {
+  await migrateLedger(ledger);
+  await registerChains(ledger.db, [
+    { chainId: 1, key: 'alpha', lzEid: 30001, wormholeChainId: 2 },
+    { chainId: 2, key: 'beta', lzEid: 30002, wormholeChainId: 4 },
+    { chainId: 3, key: 'gamma', lzEid: 30003, wormholeChainId: 5 },
+  ]);
+
+  // Bare BullMQ: the same number of no-op jobs through one queue and worker.
+  const noop = new Queue('noop', { connection, prefix });
+  const noopWorker = new Worker('noop', async () => undefined, { connection, prefix, concurrency });
+  const bareStart = performance.now();
+  for (let i = 0; i < count; i += 1_000) {
+    await noop.addBulk(Array.from({ length: Math.min(1_000, count - i) }, (_, k) => ({ name: 'noop', data: { i: i + k } })));
+  }
+  await until(async () => (await noop.getCompletedCount()) >= count);
+  const bareSeconds = (performance.now() - bareStart) / 1000;
+  await noopWorker.close();
+  await noop.obliterate({ force: true });
+  await noop.close();
+
+  const orchestrator = startOrchestrator({
+    connection,
+    prefix,
+    ledger: ledger.db,
+    optionSource: { optionsFor: async () => options },
+    riskPerSecond: 0.05,
+    concurrency: { shortfalls: concurrency, plans: concurrency },
+  });
+  const reports: ShortfallReport[] = Array.from({ length: count }, (_, i) => ({
+    chainId: 1,
+    engine: '0x00000000000000000000000000000000000e0001',
+    account: `0x${(i + 1).toString(16).padStart(40, '0')}`,
+    episode: '1',
+    reason: 'breach',
+    equity: '1000000000',
+    maintenance: '1100000000',
+    requiredAmount: String(50_000_000 + (i % 1000) * 1_000_000),
+    mEff: 0.05,
+    detectedBlock: '1',
+    detectedAt: new Date().toISOString(),
+  }));
+  const started = performance.now();
+  for (let i = 0; i < count; i += 500) await Promise.all(reports.slice(i, i + 500).map((report) => orchestrator.reportShortfall(report)));
+  await until(async () => (await orchestrator.queues.byName.plans.getCompletedCount()) >= count);
+  const seconds = (performance.now() - started) / 1000;
+  const failed = (await orchestrator.queues.byName.shortfalls.getFailedCount()) + (await orchestrator.queues.byName.plans.getFailedCount());
+  await orchestrator.close();
+  await Promise.all(Object.values(orchestrator.queues.byName).map((queue) => queue.obliterate({ force: true })));
+
+  const endToEnd = count / seconds;
+  const bare = count / bareSeconds;
+  process.stdout.write(`shortfalls: ${count}, worker concurrency ${concurrency}, failed jobs ${failed}\n`);
+  process.stdout.write(`end to end (record, plan, settlement + legs, flow): ${endToEnd.toFixed(0)} shortfalls/s\n`);
+  process.stdout.write(`bare BullMQ no-op jobs:                           ${bare.toFixed(0)} jobs/s\n`);
+  process.stdout.write(`ratio:                                            ${(endToEnd / bare).toFixed(3)}\n`);
+} finally {
+  connection.disconnect();
+  await ledger.close();
+  await admin(`drop database if exists "${database}" with (force)`);
+}

@@ -1,0 +1,110 @@
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Hash } from 'viem';
+import { recordShortfall, type LedgerDatabase } from '../../db/index.js';
+import { fieldPath } from '../validation.js';
+import { planSettlement } from './plan-settlement.js';
+import { defaultJobOptions, jobId, openQueues, type QueueName, type Queues } from './queues.js';
+import { shortfallIdOfReport, shortfallRecord, shortfallReportSchema, type ShortfallReport } from './shortfall-report.js';
+import type { OptionSource } from './sourcing-option.js';
+
+/** Moves one leg as far as it can go now (sends, delivers, credits); throws to be retried. */
+export interface LegExecutor {
+  executeLeg(legId: Hash): Promise<void>;
+}
+
+export interface OrchestratorOptions {
+  readonly connection: Redis;
+  readonly prefix: string;
+  readonly ledger: LedgerDatabase;
+  readonly optionSource: OptionSource;
+  /** Absent: leg jobs are left for another node's workers (or a test's). */
+  readonly legExecutor?: LegExecutor;
+  readonly riskPerSecond: number;
+  readonly concurrency?: Partial<Record<QueueName, number>>;
+  /** Which workers this node runs (default: every queue it has what it needs for). */
+  readonly run?: readonly QueueName[];
+}
+
+export interface Orchestrator {
+  readonly queues: Queues;
+  /** Adds a shortfall report; one job per episode however often it is reported. */
+  reportShortfall(report: ShortfallReport): Promise<Hash>;
+  /** Stops taking jobs, waits for those in flight, closes the queues; safe to call twice. */
+  close(): Promise<void>;
+}
+
+function parseReport(data: unknown) {
+  const parsed = shortfallReportSchema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    // A malformed report will not improve with retries.
+    throw new UnrecoverableError(`malformed shortfall report: ${fieldPath(issue?.path ?? [])}: ${issue?.message ?? 'invalid'}`);
+  }
+  return parsed.data;
+}
+
+/**
+ * The orchestrator's queues and workers, wired explicitly (DESIGN.md section 7):
+ * `shortfalls` records the episode and asks for a plan; `plans` plans the cheapest sourcing,
+ * records the settlement with its legs, and adds one flow per settlement (the settlement the
+ * parent, its legs the children) to `legs`, where the leg executor moves each leg.
+ */
+export function startOrchestrator(options: OrchestratorOptions): Orchestrator {
+  const queues = openQueues({ connection: options.connection, prefix: options.prefix });
+  const concurrency = (name: QueueName): number => options.concurrency?.[name] ?? 16;
+  const runs = (name: QueueName): boolean => options.run?.includes(name) ?? true;
+  const workers: Worker[] = [];
+  const worker = (name: QueueName, processor: (job: Job) => Promise<unknown>): void => {
+    if (!runs(name)) return;
+    workers.push(new Worker(name, processor, { connection: options.connection, prefix: options.prefix, concurrency: concurrency(name), autorun: true }));
+  };
+
+  worker('shortfalls', async (job) => {
+    const report = parseReport(job.data);
+    const { shortfall } = await recordShortfall(options.ledger, shortfallRecord(report));
+    await queues.byName.plans.add('plan', job.data, { jobId: jobId('plan', shortfall.id) });
+    return { shortfallId: shortfall.id };
+  });
+
+  worker('plans', async (job) => {
+    const report = parseReport(job.data);
+    const shortfallId = shortfallIdOfReport(report);
+    const sourcing = await options.optionSource.optionsFor(report);
+    const settlement = await planSettlement({ ledger: options.ledger, shortfallId, report, options: sourcing, riskPerSecond: options.riskPerSecond });
+    const childOptions = { ...defaultJobOptions };
+    await queues.flows.add({
+      name: 'settle',
+      queueName: 'legs',
+      data: { settlementId: settlement.settlementId },
+      opts: { ...childOptions, jobId: jobId('settle', settlement.settlementId) },
+      children: settlement.legIds.map((legId) => ({ name: 'leg', queueName: 'legs', data: { legId }, opts: { ...childOptions, jobId: jobId('leg', legId) } })),
+    });
+    return { settlementId: settlement.settlementId, legs: settlement.legIds.length, uncovered: settlement.plan.uncovered };
+  });
+
+  const legExecutor = options.legExecutor;
+  if (legExecutor) {
+    worker('legs', async (job) => {
+      if (job.name === 'settle') return { settlementId: (job.data as { settlementId: Hash }).settlementId };
+      await legExecutor.executeLeg((job.data as { legId: Hash }).legId);
+      return undefined;
+    });
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    queues,
+    async reportShortfall(report) {
+      const shortfallId = shortfallIdOfReport(report);
+      await queues.byName.shortfalls.add('shortfall', report, { jobId: jobId('shortfall', shortfallId) });
+      return shortfallId;
+    },
+    close: () =>
+      (closing ??= (async () => {
+        // Every close runs even if one fails: workers first (they drain), then the queues.
+        await Promise.allSettled(workers.map((w) => w.close()));
+        await queues.close();
+      })()),
+  };
+}

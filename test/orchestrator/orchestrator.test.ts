@@ -1,0 +1,180 @@
+import { randomBytes } from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import type { Redis } from 'ioredis';
+import type { Hash } from 'viem';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { legs, settlements, shortfalls, type LedgerHandle } from '../../db/index.js';
+import { startOrchestrator, type LegExecutor, type Orchestrator } from '../../relayer/orchestrator/orchestrator.js';
+import { createRedis } from '../../relayer/orchestrator/redis.js';
+import type { ShortfallReport } from '../../relayer/orchestrator/shortfall-report.js';
+import type { OptionSource, SourcingOption } from '../../relayer/orchestrator/sourcing-option.js';
+import { ALPHA, BETA, ENGINE, GAMMA, accountOf, seedChains } from '../db/support/fixtures.js';
+import { createMigratedLedger } from '../db/support/test-database.js';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+let ledger: LedgerHandle;
+let cleanupLedger: () => Promise<void>;
+let connection: Redis;
+const running: Orchestrator[] = [];
+
+beforeAll(async () => {
+  const created = await createMigratedLedger();
+  ledger = created.ledger;
+  cleanupLedger = created.cleanup;
+  await seedChains(ledger.db);
+  connection = createRedis(REDIS_URL);
+});
+
+afterEach(async () => {
+  for (const orchestrator of running.splice(0)) {
+    await orchestrator.close();
+    await Promise.all(Object.values(orchestrator.queues.byName).map((queue) => queue.obliterate({ force: true })));
+  }
+});
+
+afterAll(async () => {
+  connection?.disconnect();
+  await cleanupLedger?.();
+});
+
+/** Collateral on beta is cheaper than on gamma; both can cover the shortfall alone. */
+const collateral = (sourceChainId: number, sourceKey: string, rate: number): SourcingOption => ({
+  kind: 'collateral',
+  sourceChainId,
+  sourceKey,
+  transport: 'layerzero',
+  capacity: 5_000_000_000n,
+  fixedCostUsd: 1,
+  latencySeconds: 10,
+  cost: { type: 'linear', rate },
+});
+
+class FixedOptions implements OptionSource {
+  calls = 0;
+  failuresLeft = 0;
+  constructor(private readonly options: readonly SourcingOption[]) {}
+  async optionsFor(): Promise<readonly SourcingOption[]> {
+    this.calls += 1;
+    if (this.failuresLeft > 0) {
+      this.failuresLeft -= 1;
+      throw new Error('RPC timed out (transient)');
+    }
+    return this.options;
+  }
+}
+
+class RecordingExecutor implements LegExecutor {
+  readonly executed: Hash[] = [];
+  delayMs = 0;
+  async executeLeg(legId: Hash): Promise<void> {
+    if (this.delayMs) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+    this.executed.push(legId);
+  }
+}
+
+let episode = 0n;
+function report(overrides: Partial<ShortfallReport> = {}): ShortfallReport {
+  episode += 1n;
+  return {
+    chainId: ALPHA,
+    engine: ENGINE,
+    account: accountOf(Number(episode)),
+    episode: String(episode),
+    reason: 'breach',
+    equity: '900000000',
+    maintenance: '1000000000',
+    requiredAmount: '250000000',
+    mEff: 0.05,
+    detectedBlock: '100',
+    detectedAt: new Date('2026-11-24T12:00:00Z').toISOString(),
+    ...overrides,
+  };
+}
+
+function start(params: { optionSource: OptionSource; legExecutor?: LegExecutor }): Orchestrator {
+  const orchestrator = startOrchestrator({
+    connection,
+    prefix: `t-${randomBytes(4).toString('hex')}`,
+    ledger: ledger.db,
+    riskPerSecond: 0.01,
+    ...params,
+  });
+  running.push(orchestrator);
+  return orchestrator;
+}
+
+/** Waits until `count` settlement flows have completed (every leg, then the parent). */
+async function waitForSettle(orchestrator: Orchestrator, count: number): Promise<void> {
+  for (let i = 0; i < 400; i += 1) {
+    const done = await orchestrator.queues.byName.legs.getJobs(['completed']);
+    if (done.filter((job) => job.name === 'settle').length >= count) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`fewer than ${count} settlements completed`);
+}
+
+describe('the orchestrator', () => {
+  it('records the shortfall, plans the cheaper source, records its legs and runs them as one flow', async () => {
+    const executor = new RecordingExecutor();
+    const orchestrator = start({ optionSource: new FixedOptions([collateral(GAMMA, 'gamma', 0.004), collateral(BETA, 'beta', 0.001)]), legExecutor: executor });
+    const shortfallId = await orchestrator.reportShortfall(report());
+    await waitForSettle(orchestrator, 1);
+
+    const [shortfall] = await ledger.db.select().from(shortfalls).where(eq(shortfalls.id, shortfallId));
+    expect(shortfall?.requiredAmount).toBe(250_000_000n);
+    const [settlement] = await ledger.db.select().from(settlements).where(eq(settlements.shortfallId, shortfallId));
+    expect(settlement?.coveredAmount).toBe(250_000_000n);
+    const recorded = await ledger.db.select().from(legs).where(eq(legs.settlementId, settlement?.id ?? '0x'));
+    expect(recorded.map((leg) => [leg.sourceChainId, leg.amount, leg.status])).toEqual([[BETA, 250_000_000n, 'planned']]);
+    expect(executor.executed).toEqual(recorded.map((leg) => leg.id));
+  });
+
+  it('turns one episode reported three times into one settlement and one run of each leg', async () => {
+    const executor = new RecordingExecutor();
+    const source = new FixedOptions([collateral(BETA, 'beta', 0.001)]);
+    const orchestrator = start({ optionSource: source, legExecutor: executor });
+    const repeated = report({ requiredAmount: '7000000000' }); // more than beta holds: a second leg is impossible, uncovered rest
+    const ids = await Promise.all([1, 2, 3].map(() => orchestrator.reportShortfall(repeated)));
+    expect(new Set(ids).size).toBe(1);
+    await waitForSettle(orchestrator, 1);
+    await orchestrator.reportShortfall(repeated);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    const recordedSettlements = await ledger.db.select().from(settlements).where(eq(settlements.shortfallId, ids[0] ?? '0x'));
+    expect(recordedSettlements).toHaveLength(1);
+    expect(recordedSettlements[0]?.coveredAmount).toBe(5_000_000_000n);
+    expect(executor.executed).toHaveLength(1);
+  });
+
+  it('retries a transient failure and gives up at once on a malformed report, recording nothing', async () => {
+    const source = new FixedOptions([collateral(BETA, 'beta', 0.001)]);
+    source.failuresLeft = 1;
+    const orchestrator = start({ optionSource: source, legExecutor: new RecordingExecutor() });
+    await orchestrator.reportShortfall(report());
+    await waitForSettle(orchestrator, 1);
+    expect(source.calls).toBe(2);
+
+    const bad = { ...report(), account: '0xnot-an-address' } as ShortfallReport;
+    await orchestrator.queues.byName.shortfalls.add('shortfall', bad, { jobId: 'shortfall-bad' });
+    for (let i = 0; i < 200 && (await orchestrator.queues.byName.shortfalls.getFailedCount()) === 0; i += 1) await new Promise((r) => setTimeout(r, 20));
+    const [failed] = await orchestrator.queues.byName.shortfalls.getFailed();
+    expect(failed?.failedReason).toMatch(/malformed shortfall report: account: must be a 0x-prefixed 20-byte hex address/);
+    expect(failed?.attemptsMade).toBe(1);
+    expect(await ledger.db.select().from(shortfalls).where(eq(shortfalls.account, bad.account as Hash))).toEqual([]);
+  });
+
+  it('closes gracefully: a leg in flight finishes, nothing is left active', async () => {
+    const executor = new RecordingExecutor();
+    executor.delayMs = 400;
+    const orchestrator = start({ optionSource: new FixedOptions([collateral(BETA, 'beta', 0.001)]), legExecutor: executor });
+    await orchestrator.reportShortfall(report());
+    for (let i = 0; i < 200 && (await orchestrator.queues.byName.legs.getActiveCount()) === 0; i += 1) await new Promise((r) => setTimeout(r, 10));
+    expect(await orchestrator.queues.byName.legs.getActiveCount()).toBe(1);
+    await orchestrator.close();
+    expect(executor.executed).toHaveLength(1);
+    const counts = await orchestrator.queues.byName.legs.getJobCounts('active');
+    expect(counts.active).toBe(0);
+    await orchestrator.close(); // twice is fine
+  });
+});
