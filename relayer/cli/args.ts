@@ -3,8 +3,19 @@ import { UsageError } from '../errors.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
-/** node's parseArgs, strict, with its errors turned into one-line usage errors. */
-export function parseCommandLine<const O extends Options>(args: readonly string[], options: O, usage: string) {
+/** `--help` on any command: main prints the usage and exits 0. */
+export class HelpRequested extends Error {
+  constructor(readonly usage: string) {
+    super(usage);
+  }
+}
+
+/**
+ * node's parseArgs, strict, with its errors turned into one-line usage errors naming `usage`;
+ * `--help` or `-h` prints `help` (by default the usage line) instead.
+ */
+export function parseCommandLine<const O extends Options>(args: readonly string[], options: O, usage: string, help = usage) {
+  if (args.includes('--help') || args.includes('-h')) throw new HelpRequested(help);
   try {
     return parseArgs({ args: [...args], options, strict: true, allowPositionals: true });
   } catch (cause) {

@@ -1,17 +1,34 @@
 /**
  * The `relayer` subcommands. Each lives in its own module, loaded only when it is run, so a
- * quick command never pays for the imports of a heavy one.
+ * quick command never pays for the imports of a heavy one; the summaries live here so that
+ * `relayer help` loads none of them.
  */
 export interface Command {
-  /** One line for `relayer help`. */
-  readonly summary: string;
   /** Runs the command with the arguments after its name; resolves to the process exit code. */
   run(args: readonly string[]): Promise<number>;
 }
 
-export const commands: Record<string, () => Promise<Command>> = {
-  devnet: async () => (await import('./devnet.js')).devnetCommand,
-  plan: async () => (await import('./plan.js')).planCommand,
-  migrate: async () => (await import('./migrate.js')).migrateCommand,
-  report: async () => (await import('./report.js')).reportCommand,
+export interface CommandEntry {
+  /** One line for `relayer help`. */
+  readonly summary: string;
+  readonly load: () => Promise<Command>;
+}
+
+export const commands: Record<string, CommandEntry> = {
+  devnet: {
+    summary: 'run the multi-chain devnet on the real LayerZero V2 and Wormhole contracts',
+    load: async () => (await import('./devnet.js')).devnetCommand,
+  },
+  plan: {
+    summary: 'print the cost-optimal sourcing plan of a planner instance (JSON or JSON lines)',
+    load: async () => (await import('./plan.js')).planCommand,
+  },
+  migrate: {
+    summary: 'apply the ledger migrations to DATABASE_URL (or the embedded database)',
+    load: async () => (await import('./migrate.js')).migrateCommand,
+  },
+  report: {
+    summary: 'print a ledger report: relayer report NAME [--format table|csv|json], or --list',
+    load: async () => (await import('./report.js')).reportCommand,
+  },
 };

@@ -97,7 +97,6 @@ async function up(args: readonly string[]): Promise<number> {
 }
 
 export const devnetCommand: Command = {
-  summary: 'run the multi-chain devnet on the real LayerZero V2 and Wormhole contracts',
   async run(args) {
     const [sub, ...rest] = args;
     if (sub === 'up') return up(rest);

@@ -1,4 +1,5 @@
 import { UsageError, errorMessage } from '../errors.js';
+import { HelpRequested } from './args.js';
 import { commands } from './commands.js';
 
 function help(): string {
@@ -6,7 +7,7 @@ function help(): string {
     'usage: relayer <command> [options]',
     '',
     'commands:',
-    ...Object.keys(commands).map((name) => `  ${name}`),
+    ...Object.entries(commands).map(([name, entry]) => `  ${name.padEnd(10)} ${entry.summary}`),
     '',
     'Run `relayer <command> --help` for the options of one command.',
   ].join('\n');
@@ -19,15 +20,19 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${help()}\n`);
     return name === undefined ? 2 : 0;
   }
-  const load = commands[name];
-  if (!load) {
+  const entry = commands[name];
+  if (!entry) {
     process.stderr.write(`relayer: unknown command '${name}' (commands: ${Object.keys(commands).join(', ')})\n`);
     return 2;
   }
   try {
-    const command = await load();
+    const command = await entry.load();
     return await command.run(rest);
   } catch (error) {
+    if (error instanceof HelpRequested) {
+      process.stdout.write(`${error.usage.startsWith('usage:') ? '' : 'usage: '}${error.usage}\n`);
+      return 0;
+    }
     process.stderr.write(`relayer ${name}: ${errorMessage(error)}\n`);
     if (process.env.RELAYER_DEBUG && error instanceof Error) process.stderr.write(`${error.stack ?? ''}\n`);
     return error instanceof UsageError ? 2 : 1;

@@ -11,7 +11,7 @@ import type { Command } from './commands.js';
 
 const SYNOPSIS = 'relayer migrate [--database-url URL] [--pglite-dir DIR]';
 const USAGE = [`usage: ${SYNOPSIS}`, '', 'options:', ...DATABASE_OPTIONS_HELP, '  -h, --help'].join('\n');
-const OPTIONS = { ...DATABASE_OPTIONS, help: { type: 'boolean', short: 'h' } } as const;
+const OPTIONS = { ...DATABASE_OPTIONS } as const;
 
 export interface RunMigrateParameters {
   readonly args: readonly string[];
@@ -20,12 +20,8 @@ export interface RunMigrateParameters {
 }
 
 export async function runMigrate(params: RunMigrateParameters): Promise<number> {
-  const { values, positionals } = parseCommandLine(params.args, OPTIONS, SYNOPSIS);
+  const { values, positionals } = parseCommandLine(params.args, OPTIONS, SYNOPSIS, USAGE);
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals.join(' ')}' (usage: ${SYNOPSIS})`);
-  if (values.help) {
-    params.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
   const target = databaseTargetFrom({ flags: values, env: params.env });
   const handle = await openLedger({ target, applicationName: 'relayer migrate', migrateEmbedded: false });
   try {
@@ -42,6 +38,5 @@ export async function runMigrate(params: RunMigrateParameters): Promise<number> 
 }
 
 export const migrateCommand: Command = {
-  summary: 'apply the ledger migrations to DATABASE_URL (or the embedded database)',
   run: (args) => runMigrate({ args, env: process.env, stdout: process.stdout }),
 };

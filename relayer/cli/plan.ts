@@ -41,7 +41,6 @@ function parseInstances(text: string, file: string): { value: unknown; source: s
 
 /** `relayer plan`: the cost-optimal sourcing plan of each instance, as JSON lines in order. */
 export const planCommand: Command = {
-  summary: 'print the cost-optimal sourcing plan of a planner instance (JSON or JSON lines)',
   async run(args) {
     const { values, positionals } = parseCommandLine(args, { input: { type: 'string' } }, USAGE);
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}' (usage: ${USAGE})`);

@@ -28,7 +28,6 @@ const OPTIONS = {
   ...DATABASE_OPTIONS,
   format: { type: 'string' },
   list: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
 const UNDEFINED_TABLE = '42P01';
 
@@ -39,11 +38,7 @@ export interface RunReportParameters {
 }
 
 export async function runReport(params: RunReportParameters): Promise<number> {
-  const { values, positionals } = parseCommandLine(params.args, OPTIONS, SYNOPSIS);
-  if (values.help) {
-    params.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+  const { values, positionals } = parseCommandLine(params.args, OPTIONS, SYNOPSIS, USAGE);
   if (values.list) {
     params.stdout.write(listing());
     return 0;
@@ -87,6 +82,5 @@ function reportFormat(value: string | undefined): ReportFormat {
 }
 
 export const reportCommand: Command = {
-  summary: 'print a ledger report: relayer report NAME [--format table|csv|json], or --list',
   run: (args) => runReport({ args, env: process.env, stdout: process.stdout }),
 };
