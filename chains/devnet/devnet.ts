@@ -7,6 +7,7 @@ import { anvilControl } from './control.js';
 import { devnetAccount, devnetRoles } from './keys.js';
 import { deployLayerZero, wireLayerZero } from './layerzero.js';
 import type { Manifest, ManifestChain } from './manifest.js';
+import { deployProtocol, wireProtocol } from './protocol.js';
 import { installWormholeCore } from './wormhole.js';
 
 /** Chain n (0-based) of a devnet: its key and ids on each network. */
@@ -68,6 +69,7 @@ async function deployChain(index: number, anvil: Anvil): Promise<ManifestChain> 
   const lz = await deployLayerZero({ deployer, relayer, dvnSigner: devnetAccount(devnetRoles.dvnSigner).address, eid: ids.lzEid });
   const wormholeCore = await installWormholeCore({ signer: deployer, wormholeChainId: ids.wormholeChainId, messageFee: WORMHOLE_MESSAGE_FEE });
   const messageProbe = await deployer.deploy({ name: 'MessageProbe', abi: messageProbeAbi, bytecode: messageProbeBytecode, args: [lz.endpoint, wormholeCore, relayer] });
+  const protocol = await deployProtocol({ deployer, relayer, lzEndpoint: lz.endpoint, wormholeCore });
   return {
     ...ids,
     rpcUrl: anvil.rpcUrl,
@@ -82,11 +84,15 @@ async function deployChain(index: number, anvil: Anvil): Promise<ManifestChain> 
       lzPriceFeed: lz.priceFeed,
       wormholeCore,
       messageProbe,
+      collateralToken: protocol.collateralToken,
+      marginEngine: protocol.marginEngine,
+      vault: protocol.vault,
     },
+    markets: [...protocol.markets],
   };
 }
 
-/** Opens every ordered pair of chains: LayerZero paths, probe peers and Wormhole emitters. */
+/** Opens every ordered pair of chains: LayerZero paths, probe and vault peers, Wormhole emitters. */
 async function wireChain(chain: ManifestChain, all: readonly ManifestChain[]): Promise<void> {
   const remotes = all.filter((other) => other.key !== chain.key);
   const endpoint = { chainId: chain.chainId, rpcUrl: chain.rpcUrl, name: chain.key };
@@ -103,6 +109,7 @@ async function wireChain(chain: ManifestChain, all: readonly ManifestChain[]): P
     await owner.write({ address: c.messageProbe, abi: messageProbeAbi, functionName: 'setPeer', args: [remote.lzEid, peer], label: 'MessageProbe' });
     await owner.write({ address: c.messageProbe, abi: messageProbeAbi, functionName: 'setWormholeEmitter', args: [remote.wormholeChainId, peer], label: 'MessageProbe' });
   }
+  await wireProtocol({ deployer, vault: c.vault, remotes: remotes.map((remote) => ({ ...remote, vault: remote.contracts.vault })) });
 }
 
 /**
@@ -121,7 +128,7 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
   try {
     log(`started ${anvils.length} anvil chains: ${anvils.map((a) => `${a.chainId}@${a.port} (pid ${a.pid})`).join(', ')}`);
     const chains = await Promise.all(anvils.map((anvil, index) => deployChain(index, anvil)));
-    log('deployed LayerZero V2 (EndpointV2, SendUln302, ReceiveUln302, DVN, Executor, PriceFeed), Wormhole core and probes');
+    log('deployed LayerZero V2 (EndpointV2, SendUln302, ReceiveUln302, DVN, Executor, PriceFeed), Wormhole core, probes and the protocol (token, feeds, margin engine, vault)');
     await Promise.all(chains.map((chain) => wireChain(chain, chains)));
     log(`wired ${chains.length * (chains.length - 1)} ordered chain pairs on both transports`);
     if (options.blockTime !== undefined) {

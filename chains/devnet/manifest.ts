@@ -1,5 +1,5 @@
 import { readFile, writeFile, rename } from 'node:fs/promises';
-import { getAddress, type Address } from 'viem';
+import { getAddress, type Address, type Hex } from 'viem';
 import { z } from 'zod';
 import { ConfigError } from '../../relayer/errors.js';
 import { parseWith } from '../../relayer/validation.js';
@@ -29,9 +29,23 @@ const manifestChainSchema = z.object({
       lzPriceFeed: address,
       wormholeCore: address,
       messageProbe: address,
+      /** The protocol (DESIGN.md section 4): its stablecoin, margin engine and vault. */
+      collateralToken: address,
+      marginEngine: address,
+      vault: address,
     })
     // Later parts of the protocol add their contracts here.
     .catchall(address),
+  /** The margin engine's markets: symbol, bytes32 id and the price feed the engine reads. */
+  markets: z
+    .array(
+      z.object({
+        symbol: z.string().min(1),
+        marketId: z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'must be a 0x-prefixed bytes32').transform((value) => value as Hex),
+        priceFeed: address,
+      }),
+    )
+    .default([]),
 });
 
 export const manifestSchema = z

@@ -23,6 +23,9 @@ const chain = (n: number) => ({
     lzPriceFeed: address(7),
     wormholeCore: address(8),
     messageProbe: address(9),
+    collateralToken: address(10),
+    marginEngine: address(11),
+    vault: address(12),
   },
 });
 
