@@ -28,7 +28,7 @@ export async function sendProbe(params: {
     payload,
     submit: (fee) =>
       transport.kind === 'layerzero'
-        ? signer.write({ address: probe, abi: messageProbeAbi, functionName: 'sendLayerZero', args: [to.lzEid, payload, transports.layerzero.executorOptions()], value: fee, label: 'MessageProbe' })
+        ? signer.write({ address: probe, abi: messageProbeAbi, functionName: 'sendLayerZero', args: [to.lzEid, payload, transport.sendOptions()], value: fee, label: 'MessageProbe' })
         : signer.write({ address: probe, abi: messageProbeAbi, functionName: 'sendWormhole', args: [payload], value: fee, label: 'MessageProbe' }),
   });
 }

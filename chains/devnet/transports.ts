@@ -1,4 +1,6 @@
 import type { Account } from 'viem';
+import { messageProbeAbi } from '../contracts/out/MessageProbe.js';
+import { vaultCallAbi } from '../protocol/abi.js';
 import { LayerZeroTransport } from '../messaging/layerzero/transport.js';
 import { DevnetGuardianVaaSource, type VaaSource } from '../messaging/wormhole/vaa-source.js';
 import { WormholeTransport } from '../messaging/wormhole/transport.js';
@@ -45,6 +47,8 @@ export function devnetTransports(params: { manifest: Manifest; relayer?: Account
     chains: params.manifest.chains.map((chain) => ({ ...chain, wormhole: { core: chain.contracts.wormholeCore } })),
     relayers,
     vaaSource: params.vaaSource ?? new DevnetGuardianVaaSource(),
+    // The devnet's receivers are the vaults and the probes: their refusals read by name.
+    receiverErrors: [...vaultCallAbi, ...messageProbeAbi].filter((item) => item.type === 'error'),
   });
   return { layerzero, wormhole, relayers };
 }

@@ -53,6 +53,8 @@ export interface SendRequest {
   readonly sender: Address;
   readonly receiver: Address;
   readonly payload: Hex;
+  /** Gas the receiver needs to process the message (default: the transport's configured gas). */
+  readonly receiveGas?: bigint;
 }
 
 /**
@@ -62,6 +64,11 @@ export interface SendRequest {
  */
 export interface Transport {
   readonly kind: TransportKind;
+  /**
+   * The transport-specific bytes the sending app passes along with the message: LayerZero's
+   * executor options (paying for `receiveGas` on the destination), nothing for Wormhole.
+   */
+  sendOptions(receiveGas?: bigint): Hex;
   /** The native fee the sender must attach, as the network quotes it on chain. */
   quote(request: SendRequest): Promise<bigint>;
   /** Quotes, runs `submit` with the fee, and identifies the message it sent. */

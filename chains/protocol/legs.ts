@@ -71,8 +71,8 @@ interface LegRoute {
   readonly transport: Transport;
   readonly from: VaultChain;
   readonly to: VaultChain;
-  /** LayerZero executor options (the lzReceive gas the destination needs); ignored by Wormhole. */
-  readonly lzOptions: Hex;
+  /** Gas the destination vault needs to receive the leg (default: the transport's). */
+  readonly receiveGas?: bigint;
 }
 
 /**
@@ -81,8 +81,8 @@ interface LegRoute {
  * Delivering it is `transport.deliver(message)`.
  */
 export function sendLeg(params: LegRoute & { leg: Leg }): Promise<OutboundMessage> {
-  const { signer, transport, from, to, leg, lzOptions } = params;
-  const options = transport.kind === 'layerzero' ? lzOptions : '0x';
+  const { signer, transport, from, to, leg, receiveGas } = params;
+  const options = transport.sendOptions(receiveGas);
   const selector = TRANSPORT_ID[transport.kind];
   const dst = BigInt(to.chainId);
   const submit = (fee: bigint): Promise<TransactionReceipt> =>
@@ -103,7 +103,7 @@ export function sendLeg(params: LegRoute & { leg: Leg }): Promise<OutboundMessag
           value: fee,
           label: 'Vault',
         });
-  return transport.send({ source: from.key, destination: to.key, sender: from.contracts.vault, receiver: to.contracts.vault, payload: legPayload(leg), submit });
+  return transport.send({ source: from.key, destination: to.key, sender: from.contracts.vault, receiver: to.contracts.vault, payload: legPayload(leg), ...(receiveGas === undefined ? {} : { receiveGas }), submit });
 }
 
 /**
@@ -111,14 +111,15 @@ export function sendLeg(params: LegRoute & { leg: Leg }): Promise<OutboundMessag
  * sends the refund back to `to` (the leg's source), where it is minted back once delivered.
  */
 export function cancelLeg(params: LegRoute & { legId: Hash }): Promise<OutboundMessage> {
-  const { signer, transport, from, to, legId, lzOptions } = params;
-  const options = transport.kind === 'layerzero' ? lzOptions : '0x';
+  const { signer, transport, from, to, legId, receiveGas } = params;
+  const options = transport.sendOptions(receiveGas);
   return transport.send({
     source: from.key,
     destination: to.key,
     sender: from.contracts.vault,
     receiver: to.contracts.vault,
     payload: refundPayload(legId),
+    ...(receiveGas === undefined ? {} : { receiveGas }),
     submit: (fee) =>
       signer.write({
         address: from.contracts.vault,

@@ -103,7 +103,7 @@ describe('a 3-chain devnet', () => {
     const payload = uniquePayload('underpaid');
     const fee = await transports.layerzero.quote({ source: 'alpha', destination: 'beta', sender: alpha.contracts.messageProbe, receiver: beta.contracts.messageProbe, payload });
     await expect(
-      signerOn(alpha).write({ address: alpha.contracts.messageProbe, abi: messageProbeAbi, functionName: 'sendLayerZero', args: [beta.lzEid, payload, transports.layerzero.executorOptions()], value: fee - 1n }),
+      signerOn(alpha).write({ address: alpha.contracts.messageProbe, abi: messageProbeAbi, functionName: 'sendLayerZero', args: [beta.lzEid, payload, transports.layerzero.sendOptions()], value: fee - 1n }),
     ).rejects.toThrow(/sendLayerZero/);
   });
 

@@ -193,7 +193,7 @@ export class ProtocolHarness {
   }
 
   send(params: { transport: Transport; from: ManifestChain; to: ManifestChain; leg: Leg }): Promise<OutboundMessage> {
-    return sendLeg({ ...params, signer: this.relayerOn(params.from), lzOptions: this.transports.layerzero.executorOptions() });
+    return sendLeg({ ...params, signer: this.relayerOn(params.from) });
   }
 
   async legEvents(chain: ManifestChain, txHash: Hash | undefined) {

@@ -216,7 +216,7 @@ describe('sendCollateral', () => {
       address: from.contracts.vault,
       abi: vaultCallAbi,
       functionName: 'quoteSendCollateral',
-      args: [BigInt(to.chainId), account, amount, leg.legId, leg.deadline, TRANSPORT_ID[kind], kind === 'layerzero' ? h.transports.layerzero.executorOptions() : '0x'],
+      args: [BigInt(to.chainId), account, amount, leg.legId, leg.deadline, TRANSPORT_ID[kind], kind === 'layerzero' ? h.transports.layerzero.sendOptions() : '0x'],
     });
     expect(quote).toBeGreaterThan(0n);
     expect(quote).toBe(await transport.quote({ source: from.key, destination: to.key, sender: from.contracts.vault, receiver: to.contracts.vault, payload: legPayload(leg) }));
@@ -295,7 +295,7 @@ describe('sendLiquidity', () => {
       address: gamma.contracts.vault,
       abi: vaultCallAbi,
       functionName: 'quoteSendLiquidity',
-      args: [BigInt(beta.chainId), account, amount, ETH, leg.size, leg.legId, leg.deadline, TRANSPORT_ID.layerzero, h.transports.layerzero.executorOptions()],
+      args: [BigInt(beta.chainId), account, amount, ETH, leg.size, leg.legId, leg.deadline, TRANSPORT_ID.layerzero, h.transports.layerzero.sendOptions()],
     });
     const message = await h.send({ transport: h.transports.layerzero, from: gamma, to: beta, leg });
     expect((await h.legEvents(gamma, message.txHash)).find((e) => e.eventName === 'LegSent')?.args.fee).toBe(quote);

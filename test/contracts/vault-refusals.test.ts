@@ -4,7 +4,7 @@
  * checked to change nothing; an expired leg is canceled at its destination and refunded once
  * at its source.
  */
-import { pad, toFunctionSelector, type Hex } from 'viem';
+import { pad, type Hex } from 'viem';
 import { generatePrivateKey } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { messageProbeAbi } from '../../chains/contracts/out/MessageProbe.js';
@@ -80,11 +80,11 @@ describe('a receiving vault', () => {
       receiver: beta.contracts.vault,
       payload,
       submit: (fee) =>
-        probeOwner.write({ address: alpha.contracts.messageProbe, abi: messageProbeAbi, functionName: 'sendLayerZero', args: [beta.lzEid, payload, h.transports.layerzero.executorOptions()], value: fee }),
+        probeOwner.write({ address: alpha.contracts.messageProbe, abi: messageProbeAbi, functionName: 'sendLayerZero', args: [beta.lzEid, payload, h.transports.layerzero.sendOptions()], value: fee }),
     });
     // The endpoint asks the receiver whether the path may open: the vault only trusts its peer,
     // so the verification cannot even be committed (LZ_PathNotInitializable).
-    await expect(h.transports.layerzero.deliver(forged)).rejects.toThrow(`commitVerification at ${beta.contracts.lzReceiveUln302} on chain ${beta.chainId} failed: reverted with unknown error ${toFunctionSelector('LZ_PathNotInitializable()')}`);
+    await expect(h.transports.layerzero.deliver(forged)).rejects.toThrow(`commitVerification at ${beta.contracts.lzReceiveUln302} on chain ${beta.chainId} failed: reverted with LZ_PathNotInitializable()`);
     // And were it delivered, the OApp itself refuses a sender that is not its peer.
     await expectRevert(h.lzReceiveFrom({ to: beta, from: alpha, sender: alpha.contracts.messageProbe, payload }), 'OnlyPeer');
 
@@ -127,8 +127,7 @@ describe('a receiving vault', () => {
     await control.increaseTime({ seconds: 120 });
     await control.mine({ blocks: 1 });
     const before = await h.snapshot(beta, account());
-    // The Wormhole transport decodes reverts with the generic receiver ABI: the vault's error shows as its selector.
-    await expect(h.transports.wormhole.deliver(message)).rejects.toThrow(`unknown error ${toFunctionSelector('LegExpired(bytes32,uint64,uint256)')}`);
+    await expect(h.transports.wormhole.deliver(message)).rejects.toThrow(/reverted with LegExpired\(/);
     expect(await h.snapshot(beta, account())).toEqual(before);
     expect(await h.inboundStatus(beta, leg.legId)).toBe(STATUS.none);
     expect(await h.totalSupply()).toBe(supplyBefore - leg.amount);
@@ -138,9 +137,9 @@ describe('a receiving vault', () => {
       address: beta.contracts.vault,
       abi: vaultCallAbi,
       functionName: 'quoteCancelLeg',
-      args: [BigInt(alpha.chainId), leg.legId, TRANSPORT_ID.layerzero, h.transports.layerzero.executorOptions()],
+      args: [BigInt(alpha.chainId), leg.legId, TRANSPORT_ID.layerzero, h.transports.layerzero.sendOptions()],
     });
-    const refund = await cancelLeg({ signer: h.relayerOn(beta), transport: h.transports.layerzero, from: beta, to: alpha, legId: leg.legId, lzOptions: h.transports.layerzero.executorOptions() });
+    const refund = await cancelLeg({ signer: h.relayerOn(beta), transport: h.transports.layerzero, from: beta, to: alpha, legId: leg.legId });
     expect((await h.legEvents(beta, refund.txHash)).find((e) => e.eventName === 'LegCanceled')?.args).toMatchObject({ legId: leg.legId, srcChainId: BigInt(alpha.chainId), fee: cancelQuote });
     expect(await h.inboundStatus(beta, leg.legId)).toBe(STATUS.canceled);
     const delivery = await h.transports.layerzero.deliver(refund);
@@ -151,12 +150,12 @@ describe('a receiving vault', () => {
     expect(await h.totalSupply()).toBe(supplyBefore);
 
     // The canceled leg can never execute, and the refund is not paid twice.
-    await expect(h.transports.wormhole.deliver(message)).rejects.toThrow(`unknown error ${toFunctionSelector('LegAlreadyProcessed(bytes32,uint8)')}`);
+    await expect(h.transports.wormhole.deliver(message)).rejects.toThrow(/reverted with LegAlreadyProcessed\(/);
     await expectRevert(h.lzReceiveFrom({ to: alpha, from: beta, payload: refund.payload }), 'RefundNotExpected');
     await expectRevert(h.lzReceiveFrom({ to: alpha, from: gamma, payload: refund.payload }), 'RefundNotExpected');
     // Canceling again resends a refund (say, one lost or sent to the wrong chain): the source still pays once.
-    const again = await cancelLeg({ signer: h.relayerOn(beta), transport: h.transports.wormhole, from: beta, to: alpha, legId: leg.legId, lzOptions: '0x' });
-    await expect(h.transports.wormhole.deliver(again)).rejects.toThrow(`unknown error ${toFunctionSelector('RefundNotExpected(bytes32,uint64)')}`);
+    const again = await cancelLeg({ signer: h.relayerOn(beta), transport: h.transports.wormhole, from: beta, to: alpha, legId: leg.legId });
+    await expect(h.transports.wormhole.deliver(again)).rejects.toThrow(/reverted with RefundNotExpected\(/);
     expect((await h.account(alpha, account())).collateral).toBe(sourceBefore.collateral);
     expect(await h.totalSupply()).toBe(supplyBefore);
   });

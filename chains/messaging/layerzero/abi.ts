@@ -22,6 +22,16 @@ const structs = [
   'struct ExecutionParams { address receiver; Origin origin; bytes32 guid; bytes message; bytes extraData; uint256 gasLimit; }',
 ] as const;
 
+/** The endpoint's errors that a relayer meets (also through the ULN), so a revert reads by name. */
+const endpointErrors = [
+  'error LZ_PayloadHashNotFound(bytes32 expected, bytes32 actual)',
+  'error LZ_InvalidNonce(uint64 nonce)',
+  'error LZ_InsufficientFee(uint256 requiredNative, uint256 suppliedNative, uint256 requiredLzToken, uint256 suppliedLzToken)',
+  'error LZ_PathNotInitializable()',
+  'error LZ_PathNotVerifiable()',
+  'error LZ_Unauthorized()',
+] as const;
+
 export const endpointAbi = parseAbi([
   ...structs,
   'function eid() view returns (uint32)',
@@ -39,13 +49,7 @@ export const endpointAbi = parseAbi([
   'event PacketVerified(Origin origin, address receiver, bytes32 payloadHash)',
   'event PacketDelivered(Origin origin, address receiver)',
   'function lzReceive(Origin origin, address receiver, bytes32 guid, bytes message, bytes extraData) payable',
-  // The endpoint's errors that a relayer meets, so a revert reads as its name.
-  'error LZ_PayloadHashNotFound(bytes32 expected, bytes32 actual)',
-  'error LZ_InvalidNonce(uint64 nonce)',
-  'error LZ_InsufficientFee(uint256 requiredNative, uint256 suppliedNative, uint256 requiredLzToken, uint256 suppliedLzToken)',
-  'error LZ_PathNotInitializable()',
-  'error LZ_PathNotVerifiable()',
-  'error LZ_Unauthorized()',
+  ...endpointErrors,
   'event LzReceiveAlert(address indexed receiver, address indexed executor, Origin origin, bytes32 guid, uint256 gas, uint256 value, bytes message, bytes extraData, bytes reason)',
 ]);
 
@@ -66,6 +70,7 @@ export const receiveUlnAbi = parseAbi([
   'function setDefaultUlnConfigs(SetDefaultUlnConfigParam[] params)',
   'function verify(bytes packetHeader, bytes32 payloadHash, uint64 confirmations)',
   'function commitVerification(bytes packetHeader, bytes32 payloadHash)',
+  ...endpointErrors,
   'event PayloadVerified(address dvn, bytes header, uint256 confirmations, bytes32 proofHash)',
 ]);
 

@@ -56,8 +56,8 @@ export class LayerZeroTransport implements Transport {
   }
 
   /** Executor options paying for the receiver's gas; mandatory on the ULN path. */
-  executorOptions(): Hex {
-    return Options.newOptions().addExecutorLzReceiveOption(this.options.receiveGas, 0).toHex() as Hex;
+  sendOptions(receiveGas: bigint = this.options.receiveGas): Hex {
+    return Options.newOptions().addExecutorLzReceiveOption(receiveGas, 0).toHex() as Hex;
   }
 
   async quote(request: SendRequest): Promise<bigint> {
@@ -68,7 +68,7 @@ export class LayerZeroTransport implements Transport {
       abi: endpointAbi,
       functionName: 'quote',
       args: [
-        { dstEid: destination.lzEid, receiver: pad(request.receiver, { size: 32 }), message: request.payload, options: this.executorOptions(), payInLzToken: false },
+        { dstEid: destination.lzEid, receiver: pad(request.receiver, { size: 32 }), message: request.payload, options: this.sendOptions(request.receiveGas), payInLzToken: false },
         request.sender,
       ],
     });

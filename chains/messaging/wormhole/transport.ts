@@ -1,4 +1,4 @@
-import { isAddressEqual, type Address, type TransactionReceipt } from 'viem';
+import { isAddressEqual, type Abi, type Address, type Hex, type TransactionReceipt } from 'viem';
 import { RelayerError } from '../../../relayer/errors.js';
 import type { Signer } from '../../signer.js';
 import { ChainRegistry } from '../chain-registry.js';
@@ -16,6 +16,8 @@ export interface WormholeTransportOptions {
   /** The node's signer on each chain, by chain key: it submits VAAs to receivers. */
   readonly relayers: ReadonlyMap<string, Signer>;
   readonly vaaSource: VaaSource;
+  /** The receiving apps' errors, so that a refused VAA reads as the app's error by name. */
+  readonly receiverErrors?: Abi;
 }
 
 /**
@@ -26,9 +28,16 @@ export interface WormholeTransportOptions {
 export class WormholeTransport implements Transport {
   readonly kind = 'wormhole' as const;
   private readonly registry: ChainRegistry<WormholeChain>;
+  private readonly receiverAbi: Abi;
 
   constructor(private readonly options: WormholeTransportOptions) {
     this.registry = new ChainRegistry('Wormhole', options.chains, options.relayers);
+    this.receiverAbi = [...wormholeReceiverAbi, ...(options.receiverErrors ?? [])];
+  }
+
+  /** The core bridge takes no options: the node pays the delivery gas itself. */
+  sendOptions(): Hex {
+    return '0x';
   }
 
   async quote(request: SendRequest): Promise<bigint> {
@@ -68,7 +77,7 @@ export class WormholeTransport implements Transport {
     const vaa = await this.options.vaaSource.signedVaa(published);
     const receipt = await this.registry.relayer(message.destination).write({
       address: message.receiver,
-      abi: wormholeReceiverAbi,
+      abi: this.receiverAbi,
       functionName: 'receiveWormholeMessage',
       args: [vaa],
       label: 'WormholeReceiver',
