@@ -65,6 +65,19 @@ export function shortReason(error: unknown): string {
 }
 
 /**
+ * Whether a failure is the contract refusing (a revert: the same call will be refused again),
+ * as opposed to the network or node failing (worth retrying).
+ */
+export function isRevert(error: unknown): boolean {
+  let current: unknown = error;
+  while (current instanceof Error) {
+    if (current instanceof BaseError && current.walk((e) => e instanceof ContractFunctionRevertedError)) return true;
+    current = current.cause;
+  }
+  return false;
+}
+
+/**
  * One account on one chain. Its transactions go out one at a time, in order (one nonce
  * sequence), each simulated first so that a revert is reported with its reason instead of
  * being mined; a failure names `contract.method on chain`.

@@ -8,9 +8,12 @@ import { defaultJobOptions, jobId, openQueues, type QueueName, type Queues } fro
 import { shortfallIdOfReport, shortfallRecord, shortfallReportSchema, type ShortfallReport } from './shortfall-report.js';
 import type { OptionSource } from './sourcing-option.js';
 
-/** Moves one leg as far as it can go now (sends, delivers, credits); throws to be retried. */
+/** Moves legs on chain; each step is idempotent and throws to be retried. */
 export interface LegExecutor {
-  executeLeg(legId: Hash): Promise<void>;
+  /** Sends the leg from its source (or, for a local leg, executes it). */
+  sendLeg(legId: Hash): Promise<void>;
+  /** Delivers the sent leg to its destination and records the credit. */
+  deliverLeg(legId: Hash): Promise<void>;
 }
 
 export interface OrchestratorOptions {
@@ -21,6 +24,8 @@ export interface OrchestratorOptions {
   /** Absent: leg jobs are left for another node's workers (or a test's). */
   readonly legExecutor?: LegExecutor;
   readonly riskPerSecond: number;
+  /** How long a leg may take to arrive before its destination refuses it. */
+  readonly legDeadlineSeconds?: number;
   readonly concurrency?: Partial<Record<QueueName, number>>;
   /** Which workers this node runs (default: every queue it has what it needs for). */
   readonly run?: readonly QueueName[];
@@ -47,8 +52,10 @@ function parseReport(data: unknown) {
 /**
  * The orchestrator's queues and workers, wired explicitly (DESIGN.md section 7):
  * `shortfalls` records the episode and asks for a plan; `plans` plans the cheapest sourcing,
- * records the settlement with its legs, and adds one flow per settlement (the settlement the
- * parent, its legs the children) to `legs`, where the leg executor moves each leg.
+ * records the settlement with its legs, and adds one flow per settlement. In a flow children
+ * finish before their parent, so each leg is a `send` job (queue `legs`) under a `deliver` job
+ * (queue `deliveries`) under the settlement's `settle` job: sent, then delivered and credited,
+ * and the settlement completes when every leg is credited.
  */
 export function startOrchestrator(options: OrchestratorOptions): Orchestrator {
   const queues = openQueues({ connection: options.connection, prefix: options.prefix });
@@ -71,14 +78,27 @@ export function startOrchestrator(options: OrchestratorOptions): Orchestrator {
     const report = parseReport(job.data);
     const shortfallId = shortfallIdOfReport(report);
     const sourcing = await options.optionSource.optionsFor(report);
-    const settlement = await planSettlement({ ledger: options.ledger, shortfallId, report, options: sourcing, riskPerSecond: options.riskPerSecond });
-    const childOptions = { ...defaultJobOptions };
+    const settlement = await planSettlement({
+      ledger: options.ledger,
+      shortfallId,
+      report,
+      options: sourcing,
+      riskPerSecond: options.riskPerSecond,
+      deadline: new Date(Date.now() + (options.legDeadlineSeconds ?? 3_600) * 1_000),
+    });
+    const opts = (kind: string, id: string) => ({ ...defaultJobOptions, jobId: jobId(kind, id) });
     await queues.flows.add({
       name: 'settle',
       queueName: 'legs',
       data: { settlementId: settlement.settlementId },
-      opts: { ...childOptions, jobId: jobId('settle', settlement.settlementId) },
-      children: settlement.legIds.map((legId) => ({ name: 'leg', queueName: 'legs', data: { legId }, opts: { ...childOptions, jobId: jobId('leg', legId) } })),
+      opts: opts('settle', settlement.settlementId),
+      children: settlement.legIds.map((legId) => ({
+        name: 'deliver',
+        queueName: 'deliveries',
+        data: { legId },
+        opts: opts('deliver', legId),
+        children: [{ name: 'send', queueName: 'legs', data: { legId }, opts: opts('send', legId) }],
+      })),
     });
     return { settlementId: settlement.settlementId, legs: settlement.legIds.length, uncovered: settlement.plan.uncovered };
   });
@@ -87,7 +107,11 @@ export function startOrchestrator(options: OrchestratorOptions): Orchestrator {
   if (legExecutor) {
     worker('legs', async (job) => {
       if (job.name === 'settle') return { settlementId: (job.data as { settlementId: Hash }).settlementId };
-      await legExecutor.executeLeg((job.data as { legId: Hash }).legId);
+      await legExecutor.sendLeg((job.data as { legId: Hash }).legId);
+      return undefined;
+    });
+    worker('deliveries', async (job) => {
+      await legExecutor.deliverLeg((job.data as { legId: Hash }).legId);
       return undefined;
     });
   }

@@ -57,6 +57,8 @@ export async function planSettlement(params: {
   report: ShortfallReport;
   options: readonly SourcingOption[];
   riskPerSecond: number;
+  /** When the legs' destinations stop accepting them. */
+  deadline: Date;
 }): Promise<PlanSettlementReturnType> {
   const { report, options } = params;
   const required = BigInt(report.requiredAmount);
@@ -83,7 +85,9 @@ export async function planSettlement(params: {
       transport: option.transport,
       account: report.account as PlannedLeg['account'],
       amount: amounts.get(optionId(option)) ?? 0n,
+      deadline: params.deadline,
       ...(option.marketId ? { marketId: option.marketId } : {}),
+      ...(option.positionSize === undefined ? {} : { positionSize: option.positionSize }),
     }));
   const recorded = await recordSettlement(params.ledger, {
     shortfallId: params.shortfallId,

@@ -20,6 +20,8 @@ export interface SourcingOption {
   readonly cost: CostCurve;
   /** The market a `liquidity` or `local` leg acts on. */
   readonly marketId?: Hash;
+  /** For `liquidity`: the most of the position the backstop may absorb (signed like it). */
+  readonly positionSize?: bigint;
 }
 
 /** The planner's id for an option: `collateral:beta:layerzero`, `local:alpha`. */

@@ -66,10 +66,16 @@ class FixedOptions implements OptionSource {
 
 class RecordingExecutor implements LegExecutor {
   readonly executed: Hash[] = [];
+  readonly delivered: Hash[] = [];
   delayMs = 0;
-  async executeLeg(legId: Hash): Promise<void> {
+  async sendLeg(legId: Hash): Promise<void> {
     if (this.delayMs) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
     this.executed.push(legId);
+  }
+  async deliverLeg(legId: Hash): Promise<void> {
+    // A flow delivers only what was sent: the send job is the delivery's child.
+    if (!this.executed.includes(legId)) throw new Error(`delivering ${legId} before it was sent`);
+    this.delivered.push(legId);
   }
 }
 
@@ -128,6 +134,8 @@ describe('the orchestrator', () => {
     const recorded = await ledger.db.select().from(legs).where(eq(legs.settlementId, settlement?.id ?? '0x'));
     expect(recorded.map((leg) => [leg.sourceChainId, leg.amount, leg.status])).toEqual([[BETA, 250_000_000n, 'planned']]);
     expect(executor.executed).toEqual(recorded.map((leg) => leg.id));
+    expect(executor.delivered).toEqual(executor.executed);
+    expect(recorded[0]?.deadline?.getTime()).toBeGreaterThan(Date.now());
   });
 
   it('turns one episode reported three times into one settlement and one run of each leg', async () => {

@@ -1,0 +1,68 @@
+import { UnrecoverableError } from 'bullmq';
+import type { Hash } from 'viem';
+import { getLeg, type Leg } from '../../db/index.js';
+import { legPayload } from '../../chains/protocol/legs.js';
+import type { OutboundMessage } from '../../chains/messaging/transport.js';
+import { isRevert, shortReason } from '../../chains/signer.js';
+import { RelayerError } from '../errors.js';
+import { advanceLeg } from './advance-leg.js';
+import { chainOf, type ExecutionContext } from './execution-context.js';
+import { findLegReceived } from './leg-logs.js';
+import { vaultLegOf } from './send-leg.js';
+
+/** The leg's message, identified again from its source transaction (the chain is the record). */
+async function messageOf(context: ExecutionContext, leg: Leg): Promise<OutboundMessage> {
+  if (leg.transport === null || !leg.sourceTxHash) throw new UnrecoverableError(`leg ${leg.id} has no source transaction to deliver`);
+  const source = chainOf(context, leg.sourceChainId);
+  const destination = chainOf(context, leg.destinationChainId);
+  const receipt = await source.signer.public.getTransactionReceipt({ hash: leg.sourceTxHash });
+  const payload = legPayload(vaultLegOf(leg));
+  const [message] = context.transports[leg.transport]
+    .identify({ source: source.key, destination: destination.key, sender: source.vault, receiver: destination.vault, receipt })
+    .filter((m) => m.payload === payload);
+  if (!message) throw new UnrecoverableError(`transaction ${leg.sourceTxHash} carries no message for leg ${leg.id}`);
+  return message;
+}
+
+/**
+ * Brings a sent leg's message to the destination vault and records each step:
+ * `verified`, `delivered` (the delivery transaction) and `credited` (what the vault minted,
+ * read from its `LegReceived`). Delivery is idempotent, so a retry after a crash re-reads
+ * where the message is and records only what is missing. A destination that refuses the leg
+ * (expired, say) fails it: the amount was burned, so reconciliation refunds it.
+ */
+export async function deliverLegStep(context: ExecutionContext, legId: Hash): Promise<void> {
+  const leg = await getLeg(context.ledger, legId);
+  if (!leg) throw new UnrecoverableError(`leg ${legId} is not in the ledger`);
+  if (leg.status === 'credited' || leg.status === 'failed' || leg.status === 'refunded') return;
+  if (leg.status === 'planned' || leg.status === 'submitted') throw new RelayerError(`leg ${legId} is ${leg.status}: not sent yet`, { retryable: true });
+  if (leg.transport === null) return;
+  const destination = chainOf(context, leg.destinationChainId);
+  const message = await messageOf(context, leg);
+  let deliveryTx: Hash | undefined;
+  try {
+    deliveryTx = (await context.transports[leg.transport].deliver(message)).txHash;
+  } catch (error) {
+    if (!isRevert(error)) throw error;
+    await advanceLeg(context, { legId, from: leg.status, to: 'failed', error: `destination refused: ${shortReason(error)}` });
+    throw new UnrecoverableError(`leg ${legId} refused by the destination vault: ${shortReason(error)}`);
+  }
+  const received = await findLegReceived({ chain: destination, legId, fromBlock: 0n });
+  if (!received) throw new RelayerError(`leg ${legId} delivered but no LegReceived on chain ${destination.chainId} yet`, { retryable: true });
+  const block = await destination.signer.public.getBlock({ blockHash: received.blockHash });
+  const onDestination = {
+    chainId: destination.chainId,
+    txHash: deliveryTx ?? received.transactionHash,
+    blockNumber: received.blockNumber,
+    blockHash: received.blockHash,
+    occurredAt: new Date(Number(block.timestamp) * 1000),
+  };
+  if (leg.status === 'sent') await advanceLeg(context, { legId, from: 'sent', to: 'verified', evidence: { chainId: destination.chainId, detail: { transport: leg.transport } } });
+  if (leg.status === 'sent' || leg.status === 'verified') await advanceLeg(context, { legId, from: 'verified', to: 'delivered', evidence: onDestination });
+  await advanceLeg(context, {
+    legId,
+    from: 'delivered',
+    to: 'credited',
+    evidence: { ...onDestination, txHash: received.transactionHash, amount: received.args.amount, detail: { absorbedSize: received.args.absorbedSize.toString() } },
+  });
+}

@@ -1,0 +1,160 @@
+import { randomBytes } from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { marginEngineAbi } from '../../chains/contracts/out/MarginEngine.js';
+import { vaultAbi } from '../../chains/contracts/out/Vault.js';
+import type { ManifestChain } from '../../chains/devnet/manifest.js';
+import { sendLeg } from '../../chains/protocol/legs.js';
+import { usd } from '../../chains/protocol/units.js';
+import { getLeg, legs, listLegEvents, recordShortfall, registerChains, settlements, transitionLeg, type LedgerHandle } from '../../db/index.js';
+import { ChainLegExecutor } from '../../relayer/execution/chain-leg-executor.js';
+import { devnetExecutionContext } from '../../relayer/execution/devnet-context.js';
+import type { ExecutionContext } from '../../relayer/execution/execution-context.js';
+import { sendLegStep, vaultLegOf } from '../../relayer/execution/send-leg.js';
+import { deliverLegStep } from '../../relayer/execution/deliver-leg.js';
+import { startOrchestrator } from '../../relayer/orchestrator/orchestrator.js';
+import { planSettlement } from '../../relayer/orchestrator/plan-settlement.js';
+import { createRedis } from '../../relayer/orchestrator/redis.js';
+import { shortfallIdOfReport, shortfallRecord, shortfallReportSchema, type ShortfallReport } from '../../relayer/orchestrator/shortfall-report.js';
+import type { SourcingOption } from '../../relayer/orchestrator/sourcing-option.js';
+import { ProtocolHarness, traderAddress } from '../contracts/protocol-harness.js';
+import { createMigratedLedger } from '../db/support/test-database.js';
+
+let h: ProtocolHarness;
+let ledger: LedgerHandle;
+let cleanupLedger: () => Promise<void>;
+let connection: Redis;
+let context: ExecutionContext;
+
+beforeAll(async () => {
+  h = await ProtocolHarness.start();
+  const created = await createMigratedLedger();
+  ledger = created.ledger;
+  cleanupLedger = created.cleanup;
+  await registerChains(ledger.db, h.manifest.chains.map((c) => ({ chainId: c.chainId, key: c.key, lzEid: c.lzEid, wormholeChainId: c.wormholeChainId, confirmations: 0 })));
+  connection = createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  context = devnetExecutionContext({ manifest: h.manifest, transports: h.transports, ledger: ledger.db, actor: 'test-node' });
+  // Trader 0 trades on alpha and keeps surplus, with consent, on beta and gamma.
+  await h.seed({
+    accounts: [
+      { trader: 0, chain: 'alpha', deposit: '1000' },
+      { trader: 0, chain: 'beta', deposit: '5000', crossChainConsent: true },
+      { trader: 0, chain: 'gamma', deposit: '5000', crossChainConsent: true },
+      { trader: 1, chain: 'beta', deposit: '5000', crossChainConsent: true },
+    ],
+  });
+});
+
+afterAll(async () => {
+  connection?.disconnect();
+  await cleanupLedger?.();
+  await h?.stop();
+});
+
+const collateralOf = (chain: ManifestChain, account: `0x${string}`) =>
+  h.relayerOn(chain).public.readContract({ address: chain.contracts.marginEngine, abi: marginEngineAbi, functionName: 'collateralOf', args: [account] });
+
+const collateralOption = (chain: ManifestChain, transport: 'layerzero' | 'wormhole', rate: number): SourcingOption => ({
+  kind: 'collateral',
+  sourceChainId: chain.chainId,
+  sourceKey: chain.key,
+  transport,
+  capacity: usd('3000'),
+  fixedCostUsd: 0.5,
+  latencySeconds: 5,
+  cost: { type: 'linear', rate },
+});
+
+let episode = 0n;
+function report(account: `0x${string}`, required: string): ShortfallReport {
+  episode += 1n;
+  return {
+    chainId: h.alpha.chainId,
+    engine: h.alpha.contracts.marginEngine,
+    account,
+    episode: String(episode),
+    reason: 'breach',
+    equity: String(usd('900')),
+    maintenance: String(usd('1000')),
+    requiredAmount: String(usd(required)),
+    mEff: 0.05,
+    detectedBlock: '1',
+    detectedAt: new Date().toISOString(),
+  };
+}
+
+describe('settling a shortfall across chains on the devnet', () => {
+  it('moves surplus from the cheaper chain, credits it on alpha, and records every step', async () => {
+    const account = traderAddress(0);
+    const before = { alpha: await collateralOf(h.alpha, account), beta: await collateralOf(h.beta, account), gamma: await collateralOf(h.gamma, account) };
+    const supplyBefore = await h.totalSupply();
+    const orchestrator = startOrchestrator({
+      connection,
+      prefix: `e2e-${randomBytes(4).toString('hex')}`,
+      ledger: ledger.db,
+      riskPerSecond: 0.01,
+      // gamma over Wormhole costs more per dollar than beta over LayerZero: beta must win.
+      optionSource: { optionsFor: async () => [collateralOption(h.gamma, 'wormhole', 0.004), collateralOption(h.beta, 'layerzero', 0.001)] },
+      legExecutor: new ChainLegExecutor(context),
+    });
+    try {
+      const shortfallId = await orchestrator.reportShortfall(report(account, '250'));
+      for (let i = 0; i < 400; i += 1) {
+        const done = await orchestrator.queues.byName.legs.getJobs(['completed']);
+        if (done.some((job) => job.name === 'settle')) break;
+        const failed = [...(await orchestrator.queues.byName.legs.getFailed()), ...(await orchestrator.queues.byName.deliveries.getFailed())];
+        if (failed.length > 0) throw new Error(failed.map((job) => job.failedReason).join('; '));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const [settlement] = await ledger.db.select().from(settlements).where(eq(settlements.shortfallId, shortfallId));
+      const recorded = await ledger.db.select().from(legs).where(eq(legs.settlementId, settlement?.id ?? '0x'));
+      expect(recorded.map((leg) => [leg.sourceChainId, leg.transport, leg.status, leg.amount])).toEqual([[h.beta.chainId, 'layerzero', 'credited', usd('250')]]);
+      const events = await listLegEvents(ledger.db, recorded[0]?.id ?? '0x');
+      expect(events.map((event) => event.toStatus)).toEqual(['planned', 'submitted', 'sent', 'verified', 'delivered', 'credited']);
+      expect(events.find((e) => e.toStatus === 'sent')?.amount).toBe(usd('250'));
+      expect(events.find((e) => e.toStatus === 'credited')?.amount).toBe(usd('250'));
+
+      expect(await collateralOf(h.alpha, account)).toBe(before.alpha + usd('250'));
+      expect(await collateralOf(h.beta, account)).toBe(before.beta - usd('250'));
+      expect(await collateralOf(h.gamma, account)).toBe(before.gamma);
+      expect(await h.totalSupply()).toBe(supplyBefore);
+    } finally {
+      await orchestrator.close();
+      await Promise.all(Object.values(orchestrator.queues.byName).map((queue) => queue.obliterate({ force: true })));
+    }
+  });
+
+  it('recovers a worker that died between the send and the ledger write: the leg completes once, never sent twice', async () => {
+    const account = traderAddress(1);
+    const betaBefore = await collateralOf(h.beta, account);
+    const parsed = shortfallReportSchema.parse(report(account, '100'));
+    const { shortfall } = await recordShortfall(ledger.db, shortfallRecord(parsed));
+    const planned = await planSettlement({
+      ledger: ledger.db,
+      shortfallId: shortfall.id,
+      report: report(account, '100'),
+      options: [collateralOption(h.beta, 'wormhole', 0.001)],
+      riskPerSecond: 0,
+      deadline: new Date(Date.now() + 3_600_000),
+    });
+    expect(shortfallIdOfReport(parsed)).toBe(shortfall.id);
+    const legId = planned.legIds[0] ?? '0x';
+    // The worker records `submitted`, sends, and dies before recording `sent`.
+    await transitionLeg(ledger.db, { legId, from: 'planned', to: 'submitted', evidence: { chainId: h.beta.chainId, blockNumber: 0n } });
+    const leg = await getLeg(ledger.db, legId);
+    if (!leg) throw new Error('no leg');
+    await sendLeg({ signer: h.relayerOn(h.beta), transport: h.transports.wormhole, from: h.beta, to: h.alpha, leg: vaultLegOf(leg) });
+
+    // The restarted worker finds the send on chain instead of sending again.
+    await sendLegStep(context, legId);
+    await sendLegStep(context, legId); // and a duplicate job changes nothing
+    await deliverLegStep(context, legId);
+    await deliverLegStep(context, legId);
+
+    expect((await getLeg(ledger.db, legId))?.status).toBe('credited');
+    const sentLogs = await h.relayerOn(h.beta).public.getContractEvents({ address: h.beta.contracts.vault, abi: vaultAbi, eventName: 'LegSent', args: { legId }, fromBlock: 0n });
+    expect(sentLogs).toHaveLength(1);
+    expect(await collateralOf(h.beta, account)).toBe(betaBefore - usd('100'));
+  });
+});
