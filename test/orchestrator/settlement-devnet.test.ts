@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { keccak256, toHex } from 'viem';
+import { anvilControl } from '../../chains/devnet/control.js';
+import { reconcile } from '../../relayer/reconcile/reconcile.js';
 import { eq } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +23,8 @@ import { shortfallIdOfReport, shortfallRecord, shortfallReportSchema, type Short
 import type { SourcingOption } from '../../relayer/orchestrator/sourcing-option.js';
 import { ProtocolHarness, traderAddress } from '../contracts/protocol-harness.js';
 import { createMigratedLedger } from '../db/support/test-database.js';
+
+const tokens = () => new Map(h.manifest.chains.map((chain) => [chain.chainId, chain.contracts.collateralToken]));
 
 let h: ProtocolHarness;
 let ledger: LedgerHandle;
@@ -156,5 +161,57 @@ describe('settling a shortfall across chains on the devnet', () => {
     const sentLogs = await h.relayerOn(h.beta).public.getContractEvents({ address: h.beta.contracts.vault, abi: vaultAbi, eventName: 'LegSent', args: { legId }, fromBlock: 0n });
     expect(sentLogs).toHaveLength(1);
     expect(await collateralOf(h.beta, account)).toBe(betaBefore - usd('100'));
+  });
+
+  it('reconciles: every credited leg matches its debit and credit, supply plus in-flight equals issuance', async () => {
+    const result = await reconcile({ context, tokens: tokens(), slaSeconds: 3_600 });
+    expect(result.findings).toEqual([]);
+    expect(result.reconciled).toBe(2);
+    expect(result.supply.onChains + result.supply.inFlight).toBe(result.supply.issued);
+    expect(result.supply.inFlight).toBe(0n);
+  });
+
+  it('flags a leg stuck past its deadline, refunds it once, and keeps supply conserved', async () => {
+    const account = traderAddress(1);
+    const betaBefore = await collateralOf(h.beta, account);
+    const stuckReport = report(account, '40');
+    const { shortfall } = await recordShortfall(ledger.db, shortfallRecord(shortfallReportSchema.parse(stuckReport)));
+    const planned = await planSettlement({
+      ledger: ledger.db,
+      shortfallId: shortfall.id,
+      report: stuckReport,
+      options: [collateralOption(h.beta, 'layerzero', 0.001)],
+      riskPerSecond: 0,
+      deadline: new Date(Date.now() + 20_000),
+    });
+    const legId = planned.legIds[0] ?? '0x';
+    await sendLegStep(context, legId); // sent, and then nobody delivers it in time
+    for (const chain of [h.alpha, h.beta]) {
+      const control = anvilControl(h.endpointOf(chain));
+      await control.increaseTime({ seconds: 120 });
+      await control.mine({ blocks: 1 });
+    }
+    const inFlightBefore = (await reconcile({ context, tokens: tokens(), slaSeconds: 60, refundExpired: false })).supply.inFlight;
+    expect(inFlightBefore).toBe(usd('40'));
+
+    const result = await reconcile({ context, tokens: tokens(), slaSeconds: 60 });
+    expect(result.findings.map((f) => [f.kind, f.legId, f.detail?.action])).toEqual([['stuck_leg', legId, 'refund']]);
+    expect(result.refunded).toEqual([legId]);
+    expect((await getLeg(ledger.db, legId))?.status).toBe('refunded');
+    expect(result.supply).toEqual({ onChains: result.supply.issued, inFlight: 0n, issued: result.supply.issued });
+    expect(await collateralOf(h.beta, account)).toBe(betaBefore); // the refund credits the account back
+    await deliverLegStep(context, legId); // a late delivery job changes nothing
+    expect((await getLeg(ledger.db, legId))?.status).toBe('refunded');
+    expect((await reconcile({ context, tokens: tokens(), slaSeconds: 60 })).findings).toEqual([]);
+  });
+
+  it('flags a leg a vault sent that the ledger never planned', async () => {
+    const legId = keccak256(toHex('not planned by this node'));
+    const deadline = (await h.relayerOn(h.alpha).public.getBlock()).timestamp + 3_600n;
+    await sendLeg({ signer: h.relayerOn(h.beta), transport: h.transports.wormhole, from: h.beta, to: h.alpha, leg: { kind: 'collateral', legId, account: traderAddress(1), amount: usd('5'), deadline } });
+    const result = await reconcile({ context, tokens: tokens(), slaSeconds: 3_600 });
+    expect(result.findings.map((f) => [f.kind, f.detail?.legId, f.actual])).toEqual([['unknown_message', legId, usd('5')]]);
+    expect(result.supply.inFlight).toBe(usd('5'));
+    expect(result.supply.onChains + result.supply.inFlight).toBe(result.supply.issued);
   });
 });

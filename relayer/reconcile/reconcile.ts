@@ -1,0 +1,135 @@
+import { inArray } from 'drizzle-orm';
+import type { Address, Hash } from 'viem';
+import {
+  finishReconciliationRun,
+  legs,
+  markLegsReconciled,
+  recordFinding,
+  startReconciliationRun,
+  type FindingKind,
+  type FindingSeverity,
+  type Leg,
+} from '../../db/index.js';
+import type { ExecutionContext } from '../execution/execution-context.js';
+import { refundExpiredLeg } from './refund-leg.js';
+import { inFlight, readVaults, type VaultView } from './vault-ledger-view.js';
+
+export interface Finding {
+  readonly kind: FindingKind;
+  readonly severity: FindingSeverity;
+  readonly legId?: Hash;
+  readonly chainId?: number;
+  readonly expected?: bigint;
+  readonly actual?: bigint;
+  readonly detail?: Record<string, unknown>;
+}
+
+export interface ReconcileResult {
+  readonly runId: bigint;
+  readonly findings: readonly Finding[];
+  /** Legs found consistent with the chains: debited = sent = credited, once. */
+  readonly reconciled: number;
+  /** Expired legs refunded by this run. */
+  readonly refunded: readonly Hash[];
+  readonly supply: { readonly onChains: bigint; readonly inFlight: bigint; readonly issued: bigint };
+}
+
+const IN_FLIGHT = ['sent', 'verified', 'delivered'] as const;
+
+/**
+ * Checks the ledger against the vaults (DESIGN.md section 1, step 4): per leg, the source's
+ * debit equals the message's amount equals the destination's credit, and nothing is credited
+ * twice; a leg in flight past its SLA is flagged, and refunded when its deadline has passed
+ * (the destination can then never execute it); a leg on chain that the ledger does not know
+ * is flagged; and the supply over all chains plus what is in flight equals what was issued.
+ * Every finding is a row of the run.
+ */
+export async function reconcile(params: {
+  context: ExecutionContext;
+  tokens: ReadonlyMap<number, Address>;
+  slaSeconds: number;
+  /** Refund expired legs (the default); false only flags them. */
+  refundExpired?: boolean;
+}): Promise<ReconcileResult> {
+  const { context } = params;
+  const runId = await startReconciliationRun(context.ledger, { node: context.actor, scope: { slaSeconds: params.slaSeconds } });
+  const findings: Finding[] = [];
+  const view = await readVaults({ chains: [...context.chains.values()], tokens: params.tokens });
+  const ledgerLegs = await context.ledger.select().from(legs).where(inArray(legs.status, ['sent', 'verified', 'delivered', 'credited', 'failed', 'refunded']));
+  const known = new Set(ledgerLegs.map((leg) => leg.id));
+  const reconciled: Hash[] = [];
+  const refunded: Hash[] = [];
+
+  for (const leg of ledgerLegs) {
+    if (leg.kind === 'local') continue;
+    const verdict = checkLeg(leg, view);
+    findings.push(...verdict.findings);
+    if (verdict.consistent && leg.status === 'credited') reconciled.push(leg.id);
+    if ((IN_FLIGHT as readonly string[]).includes(leg.status)) {
+      const stuck = await stuckVerdict({ context, leg, view, slaSeconds: params.slaSeconds });
+      if (stuck) {
+        findings.push(stuck.finding);
+        if (stuck.expired && params.refundExpired !== false) {
+          await refundExpiredLeg({ context, leg });
+          refunded.push(leg.id);
+        }
+      }
+    }
+  }
+  for (const [legId, sent] of view.sent) {
+    // The leg id goes in the detail: findings reference only legs the ledger has.
+    if (!known.has(legId)) findings.push({ kind: 'unknown_message', severity: 'warning', chainId: sent.chainId, actual: sent.amount, detail: { legId, note: 'a vault sent a leg the ledger never planned' } });
+  }
+
+  const after = refunded.length > 0 ? await readVaults({ chains: [...context.chains.values()], tokens: params.tokens }) : view;
+  const supply = { onChains: after.supply, inFlight: inFlight(after), issued: after.issued };
+  if (supply.onChains + supply.inFlight !== supply.issued) {
+    findings.push({ kind: 'supply_mismatch', severity: 'critical', expected: supply.issued, actual: supply.onChains + supply.inFlight, detail: { onChains: String(supply.onChains), inFlight: String(supply.inFlight) } });
+  }
+
+  for (const finding of findings) await recordFinding(context.ledger, { runId, ...finding });
+  await markLegsReconciled(context.ledger, { runId, legIds: reconciled });
+  const clean = findings.every((finding) => finding.severity === 'info');
+  await finishReconciliationRun(context.ledger, {
+    runId,
+    status: clean ? 'passed' : 'failed',
+    summary: { findings: findings.length, reconciled: reconciled.length, refunded: refunded.length, supply: Object.fromEntries(Object.entries(supply).map(([k, v]) => [k, String(v)])) },
+  });
+  return { runId, findings, reconciled: reconciled.length, refunded, supply };
+}
+
+/** Debit, message and credit of one leg against the chains. */
+function checkLeg(leg: Leg, view: VaultView): { consistent: boolean; findings: Finding[] } {
+  const findings: Finding[] = [];
+  const sent = view.sent.get(leg.id);
+  const received = view.received.get(leg.id) ?? [];
+  if (!sent) {
+    if (leg.status !== 'failed') findings.push({ kind: 'ledger_chain_mismatch', severity: 'critical', legId: leg.id, chainId: leg.sourceChainId, detail: { status: leg.status, note: 'the ledger says sent; the source vault has no such leg' } });
+    return { consistent: false, findings };
+  }
+  if (sent.amount !== leg.amount) findings.push({ kind: 'amount_mismatch', severity: 'critical', legId: leg.id, chainId: leg.sourceChainId, expected: leg.amount, actual: sent.amount, detail: { side: 'source debit' } });
+  if (received.length > 1) findings.push({ kind: 'duplicate_delivery', severity: 'critical', legId: leg.id, chainId: leg.destinationChainId, actual: BigInt(received.length) });
+  const [credit] = received;
+  if (leg.status === 'credited' && !credit) findings.push({ kind: 'ledger_chain_mismatch', severity: 'critical', legId: leg.id, chainId: leg.destinationChainId, detail: { note: 'the ledger says credited; the destination vault never received it' } });
+  if (credit && credit.amount !== sent.amount) findings.push({ kind: 'amount_mismatch', severity: 'critical', legId: leg.id, chainId: leg.destinationChainId, expected: sent.amount, actual: credit.amount, detail: { side: 'destination credit' } });
+  return { consistent: findings.length === 0, findings };
+}
+
+/** A leg in flight longer than its SLA: flagged; `expired` when the destination can no longer take it. */
+async function stuckVerdict(params: { context: ExecutionContext; leg: Leg; view: VaultView; slaSeconds: number }): Promise<{ finding: Finding; expired: boolean } | undefined> {
+  const { context, leg, view } = params;
+  const sent = view.sent.get(leg.id);
+  if (!sent) return undefined;
+  const source = context.chains.get(leg.sourceChainId);
+  const destination = context.chains.get(leg.destinationChainId);
+  if (!source || !destination) return undefined;
+  const sentAt = (await source.signer.public.getBlock({ blockNumber: sent.blockNumber })).timestamp;
+  const sourceNow = (await source.signer.public.getBlock()).timestamp;
+  if (sourceNow - sentAt <= BigInt(params.slaSeconds)) return undefined;
+  const destinationNow = (await destination.signer.public.getBlock()).timestamp;
+  const expired = destinationNow > sent.deadline && !view.received.has(leg.id);
+  return {
+    expired,
+    finding: { kind: 'stuck_leg', severity: 'warning', legId: leg.id, chainId: leg.destinationChainId, detail: { status: leg.status, ageSeconds: String(sourceNow - sentAt), action: expired ? 'refund' : 'retry delivery' } },
+  };
+}

@@ -1,0 +1,72 @@
+import { parseEventLogs, type Hash } from 'viem';
+import { collateralTokenAbi } from '../../chains/contracts/out/CollateralToken.js';
+import { vaultAbi } from '../../chains/contracts/out/Vault.js';
+import type { ExecutionChain } from '../execution/execution-context.js';
+
+export interface SentLeg {
+  readonly chainId: number;
+  readonly amount: bigint;
+  readonly dstChainId: bigint;
+  readonly deadline: bigint;
+  readonly blockNumber: bigint;
+}
+
+export interface ReceivedLeg {
+  readonly chainId: number;
+  readonly amount: bigint;
+  readonly txHash: Hash;
+}
+
+/** What the vaults say happened, across every chain: the chain side of reconciliation. */
+export interface VaultView {
+  readonly sent: Map<Hash, SentLeg>;
+  readonly received: Map<Hash, ReceivedLeg[]>;
+  readonly refunded: Set<Hash>;
+  readonly canceled: Set<Hash>;
+  /** Collateral issued into the vaults (the only way supply enters the system). */
+  readonly issued: bigint;
+  /** The collateral token's total supply summed over the chains. */
+  readonly supply: bigint;
+}
+
+/** Reads every vault's leg events and every chain's token supply. */
+export async function readVaults(params: { chains: readonly ExecutionChain[]; tokens: ReadonlyMap<number, `0x${string}`>; fromBlock?: bigint }): Promise<VaultView> {
+  const view = { sent: new Map<Hash, SentLeg>(), received: new Map<Hash, ReceivedLeg[]>(), refunded: new Set<Hash>(), canceled: new Set<Hash>() };
+  let issued = 0n;
+  let supply = 0n;
+  for (const chain of params.chains) {
+    const client = chain.signer.public;
+    const logs = await client.getLogs({ address: chain.vault, fromBlock: params.fromBlock ?? 0n, toBlock: 'latest' });
+    for (const event of parseEventLogs({ abi: vaultAbi, logs })) {
+      switch (event.eventName) {
+        case 'LegSent':
+          view.sent.set(event.args.legId, { chainId: chain.chainId, amount: event.args.amount, dstChainId: event.args.dstChainId, deadline: event.args.deadline, blockNumber: event.blockNumber });
+          break;
+        case 'LegReceived':
+          view.received.set(event.args.legId, [...(view.received.get(event.args.legId) ?? []), { chainId: chain.chainId, amount: event.args.amount, txHash: event.transactionHash }]);
+          break;
+        case 'LegRefunded':
+          view.refunded.add(event.args.legId);
+          break;
+        case 'LegCanceled':
+          view.canceled.add(event.args.legId);
+          break;
+        case 'Issued':
+          issued += event.args.amount;
+          break;
+        default:
+          break;
+      }
+    }
+    const token = params.tokens.get(chain.chainId);
+    if (token) supply += await client.readContract({ address: token, abi: collateralTokenAbi, functionName: 'totalSupply' });
+  }
+  return { ...view, issued, supply };
+}
+
+/** What left a chain and has neither arrived nor come back: burned here, not yet minted anywhere. */
+export function inFlight(view: VaultView): bigint {
+  let total = 0n;
+  for (const [legId, sent] of view.sent) if (!view.received.has(legId) && !view.refunded.has(legId)) total += sent.amount;
+  return total;
+}
