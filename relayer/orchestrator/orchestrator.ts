@@ -27,12 +27,16 @@ export interface OrchestratorOptions {
   /** How long a leg may take to arrive before its destination refuses it. */
   readonly legDeadlineSeconds?: number;
   readonly concurrency?: Partial<Record<QueueName, number>>;
+  /** Reconciliation, run as a repeatable job every `everyMs` (one run at a time across nodes). */
+  readonly reconciler?: { readonly everyMs: number; run(): Promise<Record<string, unknown>> };
   /** Which workers this node runs (default: every queue it has what it needs for). */
   readonly run?: readonly QueueName[];
 }
 
 export interface Orchestrator {
   readonly queues: Queues;
+  /** Resolves once the repeatable jobs (reconciliation) are scheduled. */
+  readonly scheduled: Promise<unknown>;
   /** Adds a shortfall report; one job per episode however often it is reported. */
   reportShortfall(report: ShortfallReport): Promise<Hash>;
   /** Stops taking jobs, waits for those in flight, closes the queues; safe to call twice. */
@@ -116,9 +120,18 @@ export function startOrchestrator(options: OrchestratorOptions): Orchestrator {
     });
   }
 
+  const reconciler = options.reconciler;
+  let scheduled: Promise<unknown> = Promise.resolve();
+  if (reconciler) {
+    worker('reconcile', () => reconciler.run());
+    // A scheduler, not a job: re-upserting it from every node keeps one schedule.
+    scheduled = queues.byName.reconcile.upsertJobScheduler('reconcile', { every: reconciler.everyMs }, { name: 'reconcile' });
+  }
+
   let closing: Promise<void> | undefined;
   return {
     queues,
+    scheduled,
     async reportShortfall(report) {
       const shortfallId = shortfallIdOfReport(report);
       await queues.byName.shortfalls.add('shortfall', report, { jobId: jobId('shortfall', shortfallId) });
@@ -126,6 +139,7 @@ export function startOrchestrator(options: OrchestratorOptions): Orchestrator {
     },
     close: () =>
       (closing ??= (async () => {
+        await scheduled.catch(() => undefined);
         // Every close runs even if one fails: workers first (they drain), then the queues.
         await Promise.allSettled(workers.map((w) => w.close()));
         await queues.close();

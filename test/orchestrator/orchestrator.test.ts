@@ -185,4 +185,38 @@ describe('the orchestrator', () => {
     expect(counts.active).toBe(0);
     await orchestrator.close(); // twice is fine
   });
+
+  it('runs reconciliation as a repeatable job, one run at a time, until closed', async () => {
+    let runs = 0;
+    let concurrent = 0;
+    let maxConcurrent = 0;
+    const orchestrator = startOrchestrator({
+      connection,
+      prefix: `t-${randomBytes(4).toString('hex')}`,
+      ledger: ledger.db,
+      riskPerSecond: 0,
+      optionSource: new FixedOptions([]),
+      reconciler: {
+        everyMs: 50,
+        async run() {
+          concurrent += 1;
+          maxConcurrent = Math.max(maxConcurrent, concurrent);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          concurrent -= 1;
+          runs += 1;
+          return { runs };
+        },
+      },
+      concurrency: { reconcile: 1 },
+    });
+    running.push(orchestrator);
+    await orchestrator.scheduled;
+    for (let i = 0; i < 200 && runs < 3; i += 1) await new Promise((r) => setTimeout(r, 20));
+    expect(runs).toBeGreaterThanOrEqual(3);
+    expect(maxConcurrent).toBe(1);
+    await orchestrator.close();
+    const after = runs;
+    await new Promise((r) => setTimeout(r, 200));
+    expect(runs).toBe(after);
+  });
 });
