@@ -16,6 +16,7 @@ import { devnetExecutionContext } from '../../relayer/execution/devnet-context.j
 import type { ExecutionContext } from '../../relayer/execution/execution-context.js';
 import { sendLegStep, vaultLegOf } from '../../relayer/execution/send-leg.js';
 import { deliverLegStep } from '../../relayer/execution/deliver-leg.js';
+import { ChainOptionSource } from '../../relayer/orchestrator/chain-options.js';
 import { startOrchestrator } from '../../relayer/orchestrator/orchestrator.js';
 import { planSettlement } from '../../relayer/orchestrator/plan-settlement.js';
 import { createRedis } from '../../relayer/orchestrator/redis.js';
@@ -47,6 +48,8 @@ beforeAll(async () => {
       { trader: 0, chain: 'beta', deposit: '5000', crossChainConsent: true },
       { trader: 0, chain: 'gamma', deposit: '5000', crossChainConsent: true },
       { trader: 1, chain: 'beta', deposit: '5000', crossChainConsent: true },
+      { trader: 2, chain: 'alpha', deposit: '1000', positions: [{ market: 'ETH-USD', size: '2' }] },
+      { trader: 2, chain: 'gamma', deposit: '800', crossChainConsent: false },
     ],
   });
 });
@@ -88,6 +91,38 @@ function report(account: `0x${string}`, required: string): ShortfallReport {
     detectedAt: new Date().toISOString(),
   };
 }
+
+describe('sourcing options read from the chains', () => {
+  it('offers consented surplus and vault reserves from every other chain over each transport, with quoted fees', async () => {
+    const source = new ChainOptionSource({
+      context,
+      nativeUsd: () => 3_000,
+      latencySeconds: { layerzero: 30, wormhole: 60 },
+      gas: { source: 250_000n, destination: 300_000n },
+      liquidityRate: 0.002,
+    });
+    const zero = await source.optionsFor(report(traderAddress(0), '100'));
+    const collateral = zero.filter((o) => o.kind === 'collateral');
+    expect(collateral.map((o) => `${o.sourceKey}:${o.transport}`).sort()).toEqual(['beta:layerzero', 'beta:wormhole', 'gamma:layerzero', 'gamma:wormhole']);
+    for (const option of collateral) {
+      const chain = h.chain(option.sourceKey);
+      const free = await h.relayerOn(chain).public.readContract({ address: chain.contracts.marginEngine, abi: marginEngineAbi, functionName: 'freeCollateral', args: [traderAddress(0)] });
+      expect(option.capacity).toBe(free);
+      expect(option.fixedCostUsd).toBeGreaterThan(0);
+    }
+    // A LayerZero leg pays DVN and executor fees on top of gas; Wormhole's message fee is tiny.
+    const beta = (t: string) => collateral.find((o) => o.sourceKey === 'beta' && o.transport === t)?.fixedCostUsd ?? 0;
+    expect(beta('layerzero')).toBeGreaterThan(beta('wormhole'));
+    expect(zero.filter((o) => o.kind === 'liquidity')).toEqual([]); // no position on alpha to absorb
+
+    // Trader 2 has a position on alpha and, on gamma, surplus without consent: only vault liquidity.
+    const two = await source.optionsFor(report(traderAddress(2), '100'));
+    expect(two.filter((o) => o.kind === 'collateral')).toEqual([]);
+    const liquidity = two.filter((o) => o.kind === 'liquidity');
+    expect(liquidity).toHaveLength(4);
+    expect(liquidity.every((o) => o.positionSize === 2n * 10n ** 18n && o.marketId === h.alpha.markets[0]?.marketId)).toBe(true);
+  });
+});
 
 describe('settling a shortfall across chains on the devnet', () => {
   it('moves surplus from the cheaper chain, credits it on alpha, and records every step', async () => {
