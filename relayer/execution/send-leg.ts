@@ -5,6 +5,7 @@ import { legPayload, sendLeg, type Leg as VaultLeg } from '../../chains/protocol
 import { isRevert, shortReason } from '../../chains/signer.js';
 import { messageRefOf } from './message-ref.js';
 import { advanceLeg } from './advance-leg.js';
+import { executeLocalLeg } from './local-leg.js';
 import { chainOf, type ExecutionContext, type ExecutionChain } from './execution-context.js';
 import { findLegSent, legSentIn } from './leg-logs.js';
 
@@ -33,7 +34,7 @@ export async function sendLegStep(context: ExecutionContext, legId: Hash): Promi
   const leg = await getLeg(context.ledger, legId);
   if (!leg) throw new UnrecoverableError(`leg ${legId} is not in the ledger`);
   if (leg.status !== 'planned' && leg.status !== 'submitted') return;
-  if (leg.kind === 'local' || leg.transport === null) throw new UnrecoverableError(`leg ${legId} is local: nothing to send across chains`);
+  if (leg.kind === 'local' || leg.transport === null) return executeLocalLeg(context, leg);
   const source = chainOf(context, leg.sourceChainId);
   const destination = chainOf(context, leg.destinationChainId);
   const transport = context.transports[leg.transport];

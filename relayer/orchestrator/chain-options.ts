@@ -2,6 +2,7 @@ import type { Address, Hash } from 'viem';
 import { marginEngineAbi } from '../../chains/contracts/out/MarginEngine.js';
 import { vaultAbi } from '../../chains/contracts/out/Vault.js';
 import { TRANSPORT_ID } from '../../chains/protocol/payload.js';
+import { COLLATERAL_DECIMALS, VALUE_SCALE, WAD } from '../../chains/protocol/units.js';
 import { transportKinds, type TransportKind } from '../../chains/messaging/transport.js';
 import type { ExecutionChain, ExecutionContext } from '../execution/execution-context.js';
 import type { ShortfallReport } from './shortfall-report.js';
@@ -17,6 +18,10 @@ export interface ChainOptionsConfig {
   readonly gas: { readonly source: bigint; readonly destination: bigint };
   /** What using protocol-owned liquidity costs per USD (its opportunity cost). */
   readonly liquidityRate: number;
+  /** Seconds a local liquidation takes (a block or two). */
+  readonly localLatencySeconds: number;
+  /** The planner's price of waiting, to pick each source's transport. */
+  readonly riskPerSecond: number;
 }
 
 const QUOTE_LEG_ID: Hash = `0x${'00'.repeat(31)}01`;
@@ -31,7 +36,24 @@ const WEI_PER_NATIVE = 1e18;
 export class ChainOptionSource implements OptionSource {
   constructor(private readonly config: ChainOptionsConfig) {}
 
+  /**
+   * One option per source and kind: the same surplus or reserve over two transports is one
+   * capacity, which the planner would otherwise count twice. Each keeps its cheaper transport
+   * (fixed cost plus the price of its wait).
+   */
   async optionsFor(report: ShortfallReport): Promise<readonly SourcingOption[]> {
+    const best = new Map<string, SourcingOption>();
+    const price = (option: SourcingOption) => option.fixedCostUsd + this.config.riskPerSecond * option.latencySeconds;
+    for (const option of await this.candidates(report)) {
+      const key = `${option.kind}:${option.sourceChainId}`;
+      const current = best.get(key);
+      if (!current || price(option) < price(current)) best.set(key, option);
+    }
+    return [...best.values()];
+  }
+
+  /** Every way to bring value to the account's chain, each transport separately. */
+  async candidates(report: ShortfallReport): Promise<readonly SourcingOption[]> {
     const { context } = this.config;
     const destination = context.chains.get(report.chainId);
     if (!destination) return [];
@@ -68,7 +90,39 @@ export class ChainOptionSource implements OptionSource {
         }
       }
     }
+    if (largest) {
+      const local = await this.localOption({ destination, account, market: largest.market, price: largest.price, gasUsd: destinationGasUsd });
+      if (local) options.push(local);
+    }
     return options;
+  }
+
+  /**
+   * A partial liquidation on the account's own chain, if the engine allows one now: the
+   * market's AMM as a constant-product pool valued at the oracle (slippage) with the penalty
+   * as its fee, up to the notional the engine would let go (and well inside the pool).
+   */
+  private async localOption(params: { destination: ExecutionChain; account: Address; market: Hash; price: bigint; gasUsd: number }): Promise<SourcingOption | undefined> {
+    const { destination, account, market } = params;
+    const client = destination.signer.public;
+    const size = await client.readContract({ address: destination.marginEngine, abi: marginEngineAbi, functionName: 'maxLiquidationSize', args: [account, market] });
+    if (size === 0n) return undefined;
+    const [, quoteReserve] = await client.readContract({ address: destination.marginEngine, abi: marginEngineAbi, functionName: 'ammReserves', args: [market] });
+    const config = await client.readContract({ address: destination.marginEngine, abi: marginEngineAbi, functionName: 'marketConfig', args: [market] });
+    const notional = (abs(size) * params.price) / VALUE_SCALE;
+    const poolLimit = (quoteReserve * 9n) / 10n;
+    const poolUsd = Number(quoteReserve) / 10 ** COLLATERAL_DECIMALS;
+    return {
+      kind: 'local',
+      sourceChainId: destination.chainId,
+      sourceKey: destination.key,
+      transport: null,
+      capacity: notional < poolLimit ? notional : poolLimit,
+      fixedCostUsd: params.gasUsd,
+      latencySeconds: this.config.localLatencySeconds,
+      cost: { type: 'cpmm', reserveIn: poolUsd, reserveOut: poolUsd, fee: Number(config.liquidationPenalty) / Number(WAD) },
+      marketId: market,
+    };
   }
 
   private async gasUsd(chain: ExecutionChain, gas: bigint): Promise<number> {

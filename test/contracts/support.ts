@@ -1,13 +1,26 @@
-import type { Address, Log } from 'viem';
+import { decodeErrorResult, parseEventLogs, type Address, type Log, type TransactionReceipt } from 'viem';
 import { expect } from 'vitest';
 import { marginEngineAbi } from '../../chains/contracts/out/MarginEngine.js';
 import { applyEngineLogs, emptyEngineState, latestFeedAnswers } from '../../chains/protocol/engine-log.js';
 import { accountHealth } from '../../chains/protocol/health.js';
+import { vaultCallAbi } from '../../chains/protocol/abi.js';
 import type { Signer } from '../../chains/signer.js';
 
 /** Expects a contract call to be refused with this custom error (as Signer reports it). */
 export async function expectRevert(call: Promise<unknown>, errorName: string): Promise<void> {
   await expect(call).rejects.toThrow(new RegExp(`reverted with ${errorName}\\(`));
+}
+
+/**
+ * A LayerZero delivery the vault refused for good: the call succeeds (the path stays open) and
+ * the vault logs `LegRejected` with the error it would have reverted with.
+ */
+export async function expectLzRejected(call: Promise<TransactionReceipt>, errorName: string): Promise<void> {
+  const receipt = await call;
+  const [rejected] = parseEventLogs({ abi: vaultCallAbi, eventName: 'LegRejected', logs: receipt.logs });
+  expect(rejected, `expected LegRejected(${errorName})`).toBeDefined();
+  expect(decodeErrorResult({ abi: vaultCallAbi, data: rejected?.args.reason ?? '0x' }).errorName).toBe(errorName);
+  expect(parseEventLogs({ abi: vaultCallAbi, logs: receipt.logs }).map((e) => e.eventName)).toEqual(['LegRejected']);
 }
 
 /** Every log of these contracts from genesis. */

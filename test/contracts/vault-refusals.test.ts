@@ -16,7 +16,7 @@ import { cancelLeg, type Leg } from '../../chains/protocol/legs.js';
 import { LEG_KIND, TRANSPORT_ID } from '../../chains/protocol/payload.js';
 import { usd } from '../../chains/protocol/units.js';
 import { ProtocolHarness, STATUS, traderAddress } from './protocol-harness.js';
-import { expectRevert } from './support.js';
+import { expectLzRejected, expectRevert } from './support.js';
 
 let h: ProtocolHarness;
 let alpha: ManifestChain;
@@ -61,7 +61,7 @@ describe('a receiving vault', () => {
       h.relayerOn(beta).write({ address: beta.contracts.lzEndpoint, abi: endpointAbi, functionName: 'lzReceive', args: [origin, beta.contracts.vault, message.id.guid, message.payload, '0x'] }),
       'LZ_PayloadHashNotFound',
     );
-    await expectRevert(h.lzReceiveFrom({ to: beta, from: alpha, payload: message.payload }), 'LegAlreadyProcessed');
+    await expectLzRejected(h.lzReceiveFrom({ to: beta, from: alpha, payload: message.payload }), 'LegAlreadyProcessed');
     expect(await h.snapshot(beta, account())).toEqual(before);
   });
 
@@ -111,7 +111,7 @@ describe('a receiving vault', () => {
     ];
     const emitter = pad(alpha.contracts.vault, { size: 32 });
     for (const [payload, error] of cases) {
-      await expectRevert(h.lzReceiveFrom({ to: beta, from: alpha, payload }), error);
+      await expectLzRejected(h.lzReceiveFrom({ to: beta, from: alpha, payload }), error);
       await expectRevert(h.receiveVaa(beta, await h.forgeVaa({ emitterChain: alpha.wormholeChainId, emitter, nonce: beta.wormholeChainId, payload })), error);
     }
     expect(await h.snapshot(beta, account())).toEqual(before);
@@ -151,8 +151,8 @@ describe('a receiving vault', () => {
 
     // The canceled leg can never execute, and the refund is not paid twice.
     await expect(h.transports.wormhole.deliver(message)).rejects.toThrow(/reverted with LegAlreadyProcessed\(/);
-    await expectRevert(h.lzReceiveFrom({ to: alpha, from: beta, payload: refund.payload }), 'RefundNotExpected');
-    await expectRevert(h.lzReceiveFrom({ to: alpha, from: gamma, payload: refund.payload }), 'RefundNotExpected');
+    await expectLzRejected(h.lzReceiveFrom({ to: alpha, from: beta, payload: refund.payload }), 'RefundNotExpected');
+    await expectLzRejected(h.lzReceiveFrom({ to: alpha, from: gamma, payload: refund.payload }), 'RefundNotExpected');
     // Canceling again resends a refund (say, one lost or sent to the wrong chain): the source still pays once.
     const again = await cancelLeg({ signer: h.relayerOn(beta), transport: h.transports.wormhole, from: beta, to: alpha, legId: leg.legId });
     await expect(h.transports.wormhole.deliver(again)).rejects.toThrow(/reverted with RefundNotExpected\(/);

@@ -9,7 +9,8 @@ import { marginEngineAbi } from '../../chains/contracts/out/MarginEngine.js';
 import { vaultAbi } from '../../chains/contracts/out/Vault.js';
 import type { ManifestChain } from '../../chains/devnet/manifest.js';
 import { sendLeg } from '../../chains/protocol/legs.js';
-import { usd } from '../../chains/protocol/units.js';
+import { price, usd } from '../../chains/protocol/units.js';
+import { pushPrice } from '../../chains/protocol/price-feed.js';
 import { getLeg, legs, listLegEvents, recordShortfall, registerChains, settlements, transitionLeg, type LedgerHandle } from '../../db/index.js';
 import { ChainLegExecutor } from '../../relayer/execution/chain-leg-executor.js';
 import { devnetExecutionContext } from '../../relayer/execution/devnet-context.js';
@@ -50,6 +51,8 @@ beforeAll(async () => {
       { trader: 1, chain: 'beta', deposit: '5000', crossChainConsent: true },
       { trader: 2, chain: 'alpha', deposit: '1000', positions: [{ market: 'ETH-USD', size: '2' }] },
       { trader: 2, chain: 'gamma', deposit: '800', crossChainConsent: false },
+      { trader: 3, chain: 'alpha', deposit: '1000', positions: [{ market: 'ETH-USD', size: '3' }] },
+      { trader: 3, chain: 'beta', deposit: '100', crossChainConsent: true },
     ],
   });
 });
@@ -100,8 +103,10 @@ describe('sourcing options read from the chains', () => {
       latencySeconds: { layerzero: 30, wormhole: 60 },
       gas: { source: 250_000n, destination: 300_000n },
       liquidityRate: 0.002,
+      localLatencySeconds: 2,
+      riskPerSecond: 0.01,
     });
-    const zero = await source.optionsFor(report(traderAddress(0), '100'));
+    const zero = await source.candidates(report(traderAddress(0), '100'));
     const collateral = zero.filter((o) => o.kind === 'collateral');
     expect(collateral.map((o) => `${o.sourceKey}:${o.transport}`).sort()).toEqual(['beta:layerzero', 'beta:wormhole', 'gamma:layerzero', 'gamma:wormhole']);
     for (const option of collateral) {
@@ -114,9 +119,17 @@ describe('sourcing options read from the chains', () => {
     const beta = (t: string) => collateral.find((o) => o.sourceKey === 'beta' && o.transport === t)?.fixedCostUsd ?? 0;
     expect(beta('layerzero')).toBeGreaterThan(beta('wormhole'));
     expect(zero.filter((o) => o.kind === 'liquidity')).toEqual([]); // no position on alpha to absorb
+    // The planner sees one option per source: the same surplus over two transports is one capacity.
+    const chosen = await source.optionsFor(report(traderAddress(0), '100'));
+    expect(chosen.map((o) => o.sourceKey).sort()).toEqual(['beta', 'gamma']);
+    const priced = (o: { fixedCostUsd: number; latencySeconds: number }) => o.fixedCostUsd + 0.01 * o.latencySeconds;
+    for (const option of chosen) {
+      const alternatives = collateral.filter((o) => o.sourceKey === option.sourceKey);
+      expect(priced(option)).toBe(Math.min(...alternatives.map(priced)));
+    }
 
     // Trader 2 has a position on alpha and, on gamma, surplus without consent: only vault liquidity.
-    const two = await source.optionsFor(report(traderAddress(2), '100'));
+    const two = await source.candidates(report(traderAddress(2), '100'));
     expect(two.filter((o) => o.kind === 'collateral')).toEqual([]);
     const liquidity = two.filter((o) => o.kind === 'liquidity');
     expect(liquidity).toHaveLength(4);
@@ -248,5 +261,49 @@ describe('settling a shortfall across chains on the devnet', () => {
     expect(result.findings.map((f) => [f.kind, f.detail?.legId, f.actual])).toEqual([['unknown_message', legId, usd('5')]]);
     expect(result.supply.inFlight).toBe(usd('5'));
     expect(result.supply.onChains + result.supply.inFlight).toBe(result.supply.issued);
+  });
+
+  it('covers a shortfall with collateral from another chain and a partial liquidation at home, every leg credited', async () => {
+    const account = traderAddress(3);
+    const eth = h.alpha.markets[0];
+    if (!eth) throw new Error('no ETH market');
+    // ETH falls 6.7% on alpha: trader 3 (3 ETH long on 1000) drops just below maintenance.
+    await pushPrice({ signer: h.deployerOn(h.alpha), feed: eth.priceFeed, price: price('2800') });
+    // Gas priced low (the devnet's ether is worth 1 USD here): moving surplus costs little more
+    // than its wait, and less than the 2% liquidation penalty it saves.
+    const source = new ChainOptionSource({ context, nativeUsd: () => 1, latencySeconds: { layerzero: 30, wormhole: 60 }, gas: { source: 250_000n, destination: 300_000n }, liquidityRate: 0.002, localLatencySeconds: 2, riskPerSecond: 0.01 });
+    // Only the account's own value: its surplus on beta (100) is short of 300, so the rest is local.
+    const optionSource = { optionsFor: async (r: ShortfallReport) => (await source.optionsFor(r)).filter((o) => o.kind !== 'liquidity') };
+    const positionBefore = (await h.position(h.alpha, account, eth.marketId)).size;
+    const orchestrator = startOrchestrator({
+      connection,
+      prefix: `e2e-${randomBytes(4).toString('hex')}`,
+      ledger: ledger.db,
+      riskPerSecond: 0.01,
+      optionSource,
+      legExecutor: new ChainLegExecutor(context),
+    });
+    try {
+      const shortfallId = await orchestrator.reportShortfall(report(account, '300'));
+      for (let i = 0; i < 400; i += 1) {
+        if ((await orchestrator.queues.byName.legs.getJobs(['completed'])).some((job) => job.name === 'settle')) break;
+        const failed = [...(await orchestrator.queues.byName.legs.getFailed()), ...(await orchestrator.queues.byName.deliveries.getFailed())];
+        if (failed.length > 0) throw new Error(failed.map((job) => job.failedReason).join('; '));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const [settlement] = await ledger.db.select().from(settlements).where(eq(settlements.shortfallId, shortfallId));
+      const recorded = await ledger.db.select().from(legs).where(eq(legs.settlementId, settlement?.id ?? '0x'));
+      expect(recorded.map((leg) => leg.kind).sort()).toEqual(['collateral', 'local']);
+      expect(recorded.every((leg) => leg.status === 'credited')).toBe(true);
+      expect(recorded.reduce((sum, leg) => sum + leg.amount, 0n)).toBe(usd('300'));
+      expect(recorded.find((leg) => leg.kind === 'collateral')?.amount).toBe(usd('100'));
+      const positionAfter = (await h.position(h.alpha, account, eth.marketId)).size;
+      expect(positionAfter).toBeLessThan(positionBefore); // partly liquidated...
+      expect(positionAfter).toBeGreaterThan(0n); // ...not closed
+      expect((await reconcile({ context, tokens: tokens(), slaSeconds: 3_600 })).findings.filter((f) => f.kind !== 'unknown_message')).toEqual([]);
+    } finally {
+      await orchestrator.close();
+      await Promise.all(Object.values(orchestrator.queues.byName).map((queue) => queue.obliterate({ force: true })));
+    }
   });
 });

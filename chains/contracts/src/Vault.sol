@@ -45,6 +45,9 @@ contract Vault is OApp {
     uint8 private constant WORMHOLE_CONSISTENCY = 1;
     /// @dev A refund must always be executable: it carries no deadline.
     uint64 private constant NO_DEADLINE = type(uint64).max;
+    /// @dev Gas a leg's arrival may need (a liquidity arrival measured ~223k with 3 open markets):
+    /// with less, `_lzReceive` cannot tell a refusal from running out, so it waits for more gas.
+    uint256 private constant MIN_RECEIVE_GAS = 250_000;
 
     enum LegStatus {
         None,
@@ -149,6 +152,8 @@ contract Vault is OApp {
         bytes32 messageRef
     );
     /// @notice A leg from `srcChainId` was canceled here before execution; a refund went back.
+    /// @notice A LayerZero message refused for good was consumed without effect (see `_lzReceive`).
+    event LegRejected(uint64 indexed srcChainId, uint8 transport, bytes32 messageRef, bytes reason);
     event LegCanceled(bytes32 indexed legId, uint64 indexed srcChainId, uint8 transport, bytes32 messageRef, uint256 fee);
     /// @notice A leg sent from here was canceled at its destination and minted back here.
     event LegRefunded(
@@ -156,6 +161,8 @@ contract Vault is OApp {
     );
 
     error NotRelayer(address caller);
+    error OnlySelf(address caller);
+    error InsufficientReceiveGas(uint256 available, uint256 required);
     error PeersFollowRemotes();
     error InvalidRemote(uint64 chainId);
     error RemoteIdTaken(uint64 chainId, uint64 holder);
@@ -344,8 +351,25 @@ contract Vault is OApp {
     }
 
     /// @dev OAppReceiver has checked that the endpoint calls and that the sender is our peer.
+    /// LayerZero delivers a path in nonce order: a message this vault refuses for good (a replayed,
+    /// canceled or expired leg, a malformed payload) would block every later leg on the path if it
+    /// reverted here. So it is consumed and logged instead (`LegRejected`); it changed nothing, and
+    /// an expired leg is refunded through `cancelLeg` as if it had never arrived. With too little
+    /// gas to judge it, the message reverts and stays retryable.
     function _lzReceive(Origin calldata origin, bytes32 guid, bytes calldata message, address, bytes calldata) internal override {
-        _receive(chainIdByLzEid[origin.srcEid], TRANSPORT_LAYERZERO, guid, message);
+        if (gasleft() < MIN_RECEIVE_GAS) revert InsufficientReceiveGas(gasleft(), MIN_RECEIVE_GAS);
+        uint64 srcChainId = chainIdByLzEid[origin.srcEid];
+        try this.receiveFromEndpoint(srcChainId, guid, message) {}
+        catch (bytes memory reason) {
+            emit LegRejected(srcChainId, TRANSPORT_LAYERZERO, guid, reason);
+        }
+    }
+
+    /// @notice Runs a LayerZero payload; callable only by this vault (from `_lzReceive`), so that
+    /// a refusal can be caught there.
+    function receiveFromEndpoint(uint64 srcChainId, bytes32 guid, bytes calldata message) external {
+        if (msg.sender != address(this)) revert OnlySelf(msg.sender);
+        _receive(srcChainId, TRANSPORT_LAYERZERO, guid, message);
     }
 
     // ---------------------------------------------------------------- views

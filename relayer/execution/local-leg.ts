@@ -1,0 +1,75 @@
+import { UnrecoverableError } from 'bullmq';
+import { parseEventLogs, type Hash, type TransactionReceipt } from 'viem';
+import { marginEngineAbi } from '../../chains/contracts/out/MarginEngine.js';
+import { VALUE_SCALE } from '../../chains/protocol/units.js';
+import { isRevert, shortReason } from '../../chains/signer.js';
+import { listLegEvents, type Leg, type LegEvidence, type LegStatus } from '../../db/index.js';
+import { advanceLeg } from './advance-leg.js';
+import { chainOf, type ExecutionContext } from './execution-context.js';
+
+const abs = (value: bigint): bigint => (value < 0n ? -value : value);
+
+/**
+ * A `local` leg: a partial liquidation on the account's own chain through the market's AMM,
+ * by the node as liquidator, of only the size that restores maintenance (the engine caps it).
+ * One transaction does what a cross-chain leg does in several, so its evidence stands for
+ * every step from `sent` to `credited`; the amount recorded is the notional closed.
+ * A retry looks for the node's own `Liquidated` event first: it never liquidates twice.
+ */
+export async function executeLocalLeg(context: ExecutionContext, leg: Leg): Promise<void> {
+  const chain = chainOf(context, leg.destinationChainId);
+  const market = leg.marketId;
+  if (!market) throw new UnrecoverableError(`local leg ${leg.id} names no market`);
+  let status: LegStatus = leg.status;
+  if (status === 'planned') {
+    const head = await chain.signer.public.getBlockNumber({ cacheTime: 0 });
+    await advanceLeg(context, { legId: leg.id, from: 'planned', to: 'submitted', evidence: { chainId: chain.chainId, blockNumber: head } });
+    status = 'submitted';
+  }
+  if (status !== 'submitted') return;
+  const fromBlock = (await listLegEvents(context.ledger, leg.id)).find((event) => event.toStatus === 'submitted')?.blockNumber ?? 0n;
+  const [previous] = await chain.signer.public.getContractEvents({
+    address: chain.marginEngine,
+    abi: marginEngineAbi,
+    eventName: 'Liquidated',
+    args: { account: leg.account, market, liquidator: chain.signer.address },
+    fromBlock,
+  });
+  let receipt: TransactionReceipt;
+  if (previous?.transactionHash) {
+    receipt = await chain.signer.public.getTransactionReceipt({ hash: previous.transactionHash });
+  } else {
+    const size = await chain.signer.public.readContract({ address: chain.marginEngine, abi: marginEngineAbi, functionName: 'maxLiquidationSize', args: [leg.account, market] });
+    try {
+      if (size === 0n) throw new UnrecoverableError(`account ${leg.account} is not liquidatable on chain ${chain.chainId}`);
+      receipt = await chain.signer.write({ address: chain.marginEngine, abi: marginEngineAbi, functionName: 'liquidate', args: [leg.account, market, size], label: 'MarginEngine' });
+    } catch (error) {
+      if (!(error instanceof UnrecoverableError) && !isRevert(error)) throw error;
+      await advanceLeg(context, { legId: leg.id, from: 'submitted', to: 'failed', error: shortReason(error) });
+      throw new UnrecoverableError(`local leg ${leg.id} refused: ${shortReason(error)}`);
+    }
+  }
+  await recordLiquidation(context, { leg, receipt, chainId: chain.chainId });
+}
+
+async function recordLiquidation(context: ExecutionContext, params: { leg: Leg; receipt: TransactionReceipt; chainId: number }): Promise<void> {
+  const { leg, receipt, chainId } = params;
+  const event = parseEventLogs({ abi: marginEngineAbi, eventName: 'Liquidated', logs: receipt.logs })[0];
+  if (!event) throw new UnrecoverableError(`transaction ${receipt.transactionHash} liquidated nothing`);
+  const evidence: LegEvidence = {
+    chainId,
+    txHash: receipt.transactionHash,
+    blockNumber: receipt.blockNumber,
+    blockHash: receipt.blockHash,
+    amount: (abs(event.args.size) * event.args.oraclePrice) / VALUE_SCALE,
+    fee: receipt.gasUsed * receipt.effectiveGasPrice,
+    detail: { size: event.args.size.toString(), slippage: event.args.slippage.toString(), penalty: event.args.penalty.toString() },
+  };
+  const steps: [LegStatus, LegStatus][] = [
+    ['submitted', 'sent'],
+    ['sent', 'verified'],
+    ['verified', 'delivered'],
+    ['delivered', 'credited'],
+  ];
+  for (const [from, to] of steps) await advanceLeg(context, { legId: leg.id as Hash, from, to, evidence });
+}
