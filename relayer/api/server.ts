@@ -1,0 +1,134 @@
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { FastifyAdapter } from '@bull-board/fastify';
+import type { Queue } from 'bullmq';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
+import type { Hash } from 'viem';
+import type { LedgerDatabase } from '../../db/index.js';
+import { legById, listShortfalls, messageById, settlementById, shortfallById } from '../status/lookup.js';
+import { toJson } from '../status/json.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import { ADDRESS, BYTES32, MESSAGE_ID } from './ids.js';
+
+export interface Readiness {
+  readonly ready: boolean;
+  /** One entry per dependency: Redis, Postgres, each chain's RPC and watcher. */
+  readonly checks: Readonly<Record<string, { readonly ok: boolean; readonly detail?: string }>>;
+}
+
+export interface ApiOptions {
+  readonly ledger: LedgerDatabase;
+  /** Chain keys the `chain` filter accepts, with their ids. */
+  readonly chains: readonly { readonly key: string; readonly chainId: number }[];
+  readonly readiness: () => Promise<Readiness>;
+  readonly metrics: Registry;
+  /** The queues the dashboard shows; it is mounted only with a token to guard it. */
+  readonly queues?: readonly Queue[];
+  readonly adminToken?: string;
+  /** Fastify's logger (pino options or an instance); off by default. */
+  readonly logger?: boolean | Record<string, unknown>;
+}
+
+const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: BYTES32 } } } as const;
+
+/**
+ * The node's HTTP API (DESIGN.md section 8): read-only views of the ledger, health and
+ * readiness, Prometheus metrics, and the queue dashboard behind a bearer token. Every
+ * parameter is validated by schema; a bad one is a 400 naming it, an unknown id a 404, and a
+ * failure inside is logged in full but answered only with "Internal Server Error".
+ */
+export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
+  const app = Fastify({ logger: options.logger ?? false, ajv: { customOptions: { coerceTypes: true, removeAdditional: false } } });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error.validation) return reply.status(400).send({ statusCode: 400, error: 'Bad Request', message: error.message });
+    if ((error.statusCode ?? 500) < 500) return reply.status(error.statusCode ?? 400).send({ statusCode: error.statusCode, error: error.name, message: error.message });
+    request.log.error({ err: error }, 'request failed');
+    return reply.status(500).send({ statusCode: 500, error: 'Internal Server Error' });
+  });
+  const notFound = (what: string, id: string) => ({ statusCode: 404, error: 'Not Found', message: `no ${what} ${id}` });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const readiness = await options.readiness();
+    return reply.status(readiness.ready ? 200 : 503).send(readiness);
+  });
+  app.get('/metrics', async (_request, reply) => reply.type(options.metrics.contentType).send(await options.metrics.metrics()));
+
+  app.get<{ Params: { id: string } }>('/v1/settlements/:id', { schema: { params: idParams } }, async (request, reply) => {
+    const found = await settlementById(options.ledger, request.params.id.toLowerCase() as Hash);
+    return found ? toJson(found) : reply.status(404).send(notFound('settlement', request.params.id));
+  });
+  app.get<{ Params: { id: string } }>('/v1/legs/:id', { schema: { params: idParams } }, async (request, reply) => {
+    const found = await legById(options.ledger, request.params.id.toLowerCase() as Hash);
+    return found ? toJson(found) : reply.status(404).send(notFound('leg', request.params.id));
+  });
+  app.get<{ Params: { id: string } }>('/v1/shortfalls/:id', { schema: { params: idParams } }, async (request, reply) => {
+    const found = await shortfallById(options.ledger, request.params.id.toLowerCase() as Hash);
+    return found ? toJson(found) : reply.status(404).send(notFound('shortfall', request.params.id));
+  });
+  app.get<{ Params: { '*': string } }>('/v1/messages/*', async (request, reply) => {
+    const id = request.params['*'];
+    if (!MESSAGE_ID.test(id)) {
+      return reply.status(400).send({ statusCode: 400, error: 'Bad Request', message: 'message id must be a LayerZero GUID (0x + 64 hex) or a Wormhole chain/emitter/sequence' });
+    }
+    const found = await messageById(options.ledger, id.toLowerCase());
+    return found ? toJson(found) : reply.status(404).send(notFound('message', id));
+  });
+
+  const chainIds = new Map(options.chains.map((chain) => [chain.key, chain.chainId]));
+  app.get<{ Querystring: { chain?: string; account?: string; status?: 'open' | 'closed'; limit: number; cursor?: string } }>(
+    '/v1/shortfalls',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            chain: { type: 'string', minLength: 1 },
+            account: { type: 'string', pattern: ADDRESS },
+            status: { type: 'string', enum: ['open', 'closed'] },
+            limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+            cursor: { type: 'string', minLength: 1 },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const { chain, account, status, limit, cursor } = request.query;
+      const chainId = chain === undefined ? undefined : (chainIds.get(chain) ?? (/^\d+$/.test(chain) ? Number(chain) : undefined));
+      if (chain !== undefined && (chainId === undefined || ![...chainIds.values()].includes(chainId))) {
+        return reply.status(400).send({ statusCode: 400, error: 'Bad Request', message: `querystring/chain must be one of ${[...chainIds.keys()].join(', ')} (or their chain ids)` });
+      }
+      const after = cursor === undefined ? undefined : decodeCursor(cursor);
+      if (cursor !== undefined && !after) return reply.status(400).send({ statusCode: 400, error: 'Bad Request', message: 'querystring/cursor is not a cursor this API issued' });
+      const page = await listShortfalls(options.ledger, {
+        limit,
+        ...(chainId === undefined ? {} : { chainId }),
+        ...(account === undefined ? {} : { account }),
+        ...(status === undefined ? {} : { status }),
+        ...(after === undefined ? {} : { after }),
+      });
+      return { shortfalls: toJson(page.shortfalls), next: page.next ? encodeCursor(page.next) : null };
+    },
+  );
+
+  if (options.queues && options.adminToken) await mountDashboard(app, { queues: options.queues, token: options.adminToken });
+  return app;
+}
+
+/** Bull Board at /admin/queues, answering 401 to any request without the bearer token. */
+async function mountDashboard(app: FastifyInstance, params: { queues: readonly Queue[]; token: string }): Promise<void> {
+  const adapter = new FastifyAdapter();
+  adapter.setBasePath('/admin/queues');
+  createBullBoard({ queues: params.queues.map((queue) => new BullMQAdapter(queue)), serverAdapter: adapter });
+  await app.register(async (scope) => {
+    scope.addHook('onRequest', async (request, reply) => {
+      if (request.headers.authorization !== `Bearer ${params.token}`) {
+        await reply.status(401).header('www-authenticate', 'Bearer').send({ statusCode: 401, error: 'Unauthorized', message: 'a bearer token is required' });
+      }
+    });
+    await scope.register(adapter.registerPlugin(), { prefix: '/admin/queues' });
+  });
+}

@@ -1,0 +1,63 @@
+import { and, asc, desc, eq, lt, or, sql, type SQL } from 'drizzle-orm';
+import type { Hash } from 'viem';
+import { legEvents, legs, messages, settlements, shortfalls, type LedgerExecutor, type Settlement } from '../../db/index.js';
+
+export async function settlementById(db: LedgerExecutor, id: Hash) {
+  const [settlement] = await db.select().from(settlements).where(eq(settlements.id, id));
+  if (!settlement) return undefined;
+  const legRows = await db.select().from(legs).where(eq(legs.settlementId, id)).orderBy(asc(legs.legIndex));
+  // The status is the settlement-status report's, so the API and the auditors agree.
+  const [view] = (await db.execute<{ status: string }>(sql`select status from report_settlement_status where settlement_id = ${id}`)).rows;
+  return { settlement, status: view?.status ?? 'planned', legs: legRows };
+}
+
+export async function shortfallById(db: LedgerExecutor, id: Hash) {
+  const [shortfall] = await db.select().from(shortfalls).where(eq(shortfalls.id, id));
+  if (!shortfall) return undefined;
+  const plans: Settlement[] = await db.select().from(settlements).where(eq(settlements.shortfallId, id)).orderBy(asc(settlements.revision));
+  return { shortfall, settlements: plans.map((s) => s.id) };
+}
+
+export async function legById(db: LedgerExecutor, id: Hash) {
+  const [leg] = await db.select().from(legs).where(eq(legs.id, id));
+  if (!leg) return undefined;
+  const events = await db.select().from(legEvents).where(eq(legEvents.legId, id)).orderBy(asc(legEvents.seq));
+  return { leg, events };
+}
+
+export async function messageById(db: LedgerExecutor, id: string) {
+  const [message] = await db.select().from(messages).where(eq(messages.id, id));
+  if (!message) return undefined;
+  const [leg] = message.legId ? await db.select().from(legs).where(eq(legs.id, message.legId)) : [];
+  return { message, leg: leg ?? null };
+}
+
+export interface ShortfallQuery {
+  readonly chainId?: number;
+  readonly account?: string;
+  readonly status?: 'open' | 'closed';
+  readonly limit: number;
+  /** The last row of the previous page: newest first, ties broken by id. */
+  readonly after?: { readonly detectedAt: Date; readonly id: string };
+}
+
+/** A page of shortfalls, newest first; `next` is where the following page starts. */
+export async function listShortfalls(db: LedgerExecutor, query: ShortfallQuery) {
+  const filters: (SQL | undefined)[] = [
+    query.chainId === undefined ? undefined : eq(shortfalls.chainId, query.chainId),
+    query.account === undefined ? undefined : eq(shortfalls.account, query.account.toLowerCase() as Hash),
+    query.status === undefined ? undefined : eq(shortfalls.status, query.status),
+    query.after === undefined
+      ? undefined
+      : or(lt(shortfalls.detectedAt, query.after.detectedAt), and(eq(shortfalls.detectedAt, query.after.detectedAt), lt(shortfalls.id, query.after.id as Hash))),
+  ];
+  const rows = await db
+    .select()
+    .from(shortfalls)
+    .where(and(...filters))
+    .orderBy(desc(shortfalls.detectedAt), desc(shortfalls.id))
+    .limit(query.limit + 1);
+  const page = rows.slice(0, query.limit);
+  const last = page.at(-1);
+  return { shortfalls: page, next: rows.length > query.limit && last ? { detectedAt: last.detectedAt, id: last.id } : undefined };
+}

@@ -1,0 +1,173 @@
+import { randomBytes } from 'node:crypto';
+import { Queue } from 'bullmq';
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
+import { messages, recordMessage, settlements, type LedgerHandle } from '../../db/index.js';
+import { buildApi, type Readiness } from '../../relayer/api/server.js';
+import { createNodeMetrics } from '../../relayer/metrics/node-metrics.js';
+import { createRedis } from '../../relayer/orchestrator/redis.js';
+import { ALPHA, BETA, GAMMA, accountOf, hashOf } from '../db/support/fixtures.js';
+import { buildReportLedger } from '../db/support/report-fixture.js';
+import { createMigratedLedger } from '../db/support/test-database.js';
+
+let ledger: LedgerHandle;
+let cleanup: () => Promise<void>;
+let ids: Awaited<ReturnType<typeof buildReportLedger>>;
+let app: FastifyInstance;
+let connection: Redis;
+let queue: Queue;
+let readiness: Readiness = { ready: true, checks: { postgres: { ok: true } } };
+const TOKEN = 'test-admin-token';
+
+beforeAll(async () => {
+  const created = await createMigratedLedger();
+  ledger = created.ledger;
+  cleanup = created.cleanup;
+  ids = await buildReportLedger(ledger.db);
+  connection = createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  queue = new Queue('shortfalls', { connection, prefix: `api-${randomBytes(4).toString('hex')}` });
+  const metrics = createNodeMetrics({ ledger: ledger.db, queues: [queue], defaults: false });
+  metrics.shortfallsDetected.inc({ chain: 'alpha' }, 3);
+  app = await buildApi({
+    ledger: ledger.db,
+    chains: [
+      { key: 'alpha', chainId: ALPHA },
+      { key: 'beta', chainId: BETA },
+      { key: 'gamma', chainId: GAMMA },
+    ],
+    readiness: async () => readiness,
+    metrics: metrics.registry,
+    queues: [queue],
+    adminToken: TOKEN,
+  });
+});
+
+afterAll(async () => {
+  await app?.close();
+  await queue?.obliterate({ force: true });
+  await queue?.close();
+  connection?.disconnect();
+  await cleanup?.();
+});
+
+const get = async (url: string, headers: Record<string, string> = {}) => {
+  const response = await app.inject({ method: 'GET', url, headers });
+  return { status: response.statusCode, body: response.headers['content-type']?.toString().includes('json') ? (response.json() as Record<string, unknown>) : response.body, headers: response.headers };
+};
+
+describe('the HTTP API', () => {
+  it('GET /v1/settlements/:id: the plan, its status from the report, legs with amounts as decimal strings', async () => {
+    const [settlement] = await ledger.db.select().from(settlements).where(eq(settlements.shortfallId, ids.s1));
+    const { status, body } = await get(`/v1/settlements/${settlement?.id}`);
+    expect(status).toBe(200);
+    const json = body as { status: string; settlement: { requiredAmount: string }; legs: { id: string; amount: string; status: string }[] };
+    expect(json.status).toBe('settled');
+    expect(json.settlement.requiredAmount).toBe('1000000000');
+    expect(json.legs.map((l) => [l.id, l.amount, l.status])).toEqual([
+      [ids.t1l0, '600000000', 'credited'],
+      [ids.t1l1, '400000000', 'credited'],
+    ]);
+  });
+
+  it('GET /v1/legs/:id: the leg and every event of its audit trail, in order', async () => {
+    const { status, body } = await get(`/v1/legs/${ids.t2l0}`);
+    expect(status).toBe(200);
+    const json = body as { leg: { status: string }; events: { toStatus: string }[] };
+    expect(json.leg.status).toBe('refunded');
+    expect(json.events.map((e) => e.toStatus)).toEqual(['planned', 'submitted', 'sent', 'verified', 'failed', 'refunded']);
+  });
+
+  it('GET /v1/messages/:id by LayerZero GUID and by Wormhole chain/emitter/sequence', async () => {
+    await recordMessage(ledger.db, { ref: { transport: 'layerzero', guid: hashOf('guid 1') }, sourceChainId: BETA, destinationChainId: ALPHA, legId: ids.t1l0, amount: 600_000_000n, sourceTxHash: hashOf('tx 1'), sourceBlock: 10n });
+    await recordMessage(ledger.db, { ref: { transport: 'wormhole', emitterChain: 5, emitter: `0x${'0e'.repeat(32)}`, sequence: 7n }, sourceChainId: GAMMA, destinationChainId: ALPHA, legId: ids.t1l1, amount: 400_000_000n, sourceTxHash: hashOf('tx 2'), sourceBlock: 11n });
+    const rows = await ledger.db.select().from(messages);
+    const lz = rows.find((m) => m.transport === 'layerzero');
+    const wh = rows.find((m) => m.transport === 'wormhole');
+    if (!lz || !wh) throw new Error('no messages recorded');
+    const byGuid = await get(`/v1/messages/${lz.id}`);
+    expect(byGuid.status).toBe(200);
+    expect((byGuid.body as { message: { id: string } }).message.id).toBe(lz.id);
+    expect(wh.id).toMatch(/^\d+\/[0-9a-f]{64}\/\d+$/);
+    const byVaa = await get(`/v1/messages/${wh.id}`);
+    expect(byVaa.status).toBe(200);
+    expect((byVaa.body as { message: { transport: string }; leg: { id: string } }).leg.id).toBe(ids.t1l1);
+  });
+
+  it('GET /v1/shortfalls filters by chain, account and status, and pages with a cursor', async () => {
+    const all = await get('/v1/shortfalls');
+    expect((all.body as { shortfalls: unknown[] }).shortfalls).toHaveLength(3);
+    const alpha = await get('/v1/shortfalls?chain=alpha');
+    expect((alpha.body as { shortfalls: { id: string }[] }).shortfalls.map((s) => s.id).sort()).toEqual([ids.s1, ids.s2].sort());
+    const byId = await get(`/v1/shortfalls?chain=${BETA}&status=open`);
+    expect((byId.body as { shortfalls: { id: string }[] }).shortfalls.map((s) => s.id)).toEqual([ids.s3]);
+    const account = await get(`/v1/shortfalls?account=${accountOf(2)}`);
+    expect((account.body as { shortfalls: { id: string }[] }).shortfalls.map((s) => s.id)).toEqual([ids.s2]);
+
+    const first = (await get('/v1/shortfalls?limit=2')).body as { shortfalls: { id: string }[]; next: string };
+    expect(first.shortfalls).toHaveLength(2);
+    const second = (await get(`/v1/shortfalls?limit=2&cursor=${first.next}`)).body as { shortfalls: { id: string }[]; next: string | null };
+    expect(second.shortfalls).toHaveLength(1);
+    expect(second.next).toBeNull();
+    expect(new Set([...first.shortfalls, ...second.shortfalls].map((s) => s.id)).size).toBe(3);
+  });
+
+  it.each([
+    ['/v1/settlements/0x1234', /params\/id must match pattern/],
+    ['/v1/legs/not-a-hash', /params\/id must match pattern/],
+    ['/v1/messages/12/abc/3', /message id must be a LayerZero GUID/],
+    ['/v1/shortfalls?limit=0', /querystring\/limit must be >= 1/],
+    ['/v1/shortfalls?limit=ten', /querystring\/limit must be integer/],
+    ['/v1/shortfalls?status=pending', /querystring\/status must be equal to one of the allowed values/],
+    ['/v1/shortfalls?account=0xabc', /querystring\/account must match pattern/],
+    ['/v1/shortfalls?chain=delta', /querystring\/chain must be one of alpha, beta, gamma/],
+    ['/v1/shortfalls?cursor=garbage', /querystring\/cursor is not a cursor this API issued/],
+    ['/v1/shortfalls?colour=red', /must NOT have additional properties/],
+  ])('GET %s is a 400 naming what is wrong', async (url, message) => {
+    const { status, body } = await get(url);
+    expect(status).toBe(400);
+    expect((body as { message: string }).message).toMatch(message);
+    expect(JSON.stringify(body)).not.toMatch(/at .*\.ts:\d+/); // no stack trace
+  });
+
+  it.each([`/v1/settlements/0x${'ab'.repeat(32)}`, `/v1/legs/0x${'ab'.repeat(32)}`, `/v1/shortfalls/0x${'ab'.repeat(32)}`, `/v1/messages/0x${'ab'.repeat(32)}`, `/v1/messages/2/${'cd'.repeat(32)}/7`])(
+    'GET %s for an unknown id is a 404',
+    async (url) => {
+      const { status, body } = await get(url);
+      expect(status).toBe(404);
+      expect((body as { error: string }).error).toBe('Not Found');
+    },
+  );
+
+  it('answers /healthz always and /readyz with 503 naming the dependency that is down', async () => {
+    expect((await get('/healthz')).status).toBe(200);
+    expect((await get('/readyz')).status).toBe(200);
+    readiness = { ready: false, checks: { postgres: { ok: true }, 'rpc:beta': { ok: false, detail: 'timeout after 2000 ms' } } };
+    const down = await get('/readyz');
+    expect(down.status).toBe(503);
+    expect((down.body as unknown as Readiness).checks['rpc:beta']).toEqual({ ok: false, detail: 'timeout after 2000 ms' });
+    readiness = { ready: true, checks: { postgres: { ok: true } } };
+  });
+
+  it('exports Prometheus metrics, with ledger gauges read at scrape time', async () => {
+    const { status, body, headers } = await get('/metrics');
+    expect(status).toBe(200);
+    expect(String(headers['content-type'])).toContain('text/plain');
+    const text = String(body);
+    expect(text).toContain('relayer_shortfalls_detected_total{chain="alpha"} 3');
+    expect(text).toContain('relayer_legs{status="credited",transport="wormhole"} 1');
+    expect(text).toContain('relayer_settlements{status="settled"} 1');
+    expect(text).toMatch(/relayer_queue_jobs\{queue="shortfalls",state="waiting"\} 0/);
+  });
+
+  it('guards the queue dashboard with the bearer token', async () => {
+    expect((await get('/admin/queues')).status).toBe(401);
+    expect((await get('/admin/queues', { authorization: 'Bearer wrong' })).status).toBe(401);
+    const allowed = await get('/admin/queues', { authorization: `Bearer ${TOKEN}` });
+    expect(allowed.status).toBe(200);
+    const api = await get('/admin/queues/api/queues', { authorization: `Bearer ${TOKEN}` });
+    expect(api.status).toBe(200);
+    expect(JSON.stringify(api.body)).toContain('shortfalls');
+  });
+});
