@@ -23,6 +23,10 @@ export const commands: Record<string, CommandEntry> = {
     summary: 'print the cost-optimal sourcing plan of a planner instance (JSON or JSON lines)',
     load: async () => (await import('./plan.js')).planCommand,
   },
+  status: {
+    summary: 'show a settlement, leg, shortfall or message from the ledger by id',
+    load: async () => (await import('./status.js')).statusCommand,
+  },
   migrate: {
     summary: 'apply the ledger migrations to DATABASE_URL (or the embedded database)',
     load: async () => (await import('./migrate.js')).migrateCommand,
