@@ -19,6 +19,10 @@ export const commands: Record<string, CommandEntry> = {
     summary: 'run the multi-chain devnet on the real LayerZero V2 and Wormhole contracts',
     load: async () => (await import('./devnet.js')).devnetCommand,
   },
+  start: {
+    summary: 'run a node: watchers, workers, reconciliation and the HTTP API (--config FILE)',
+    load: async () => (await import('./start.js')).startCommand,
+  },
   plan: {
     summary: 'print the cost-optimal sourcing plan of a planner instance (JSON or JSON lines)',
     load: async () => (await import('./plan.js')).planCommand,

@@ -1,0 +1,149 @@
+import { readFile } from 'node:fs/promises';
+import { getAddress, isHex, type Address, type Hex } from 'viem';
+import { z } from 'zod';
+import { resolveDatabaseTarget } from '../../db/index.js';
+import { ConfigError } from '../errors.js';
+import { parseWith } from '../validation.js';
+
+const address = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x-prefixed 20-byte hex address')
+  .transform((value) => getAddress(value) as Address);
+const url = (protocols: readonly string[]) =>
+  z.string().refine((value) => {
+    try {
+      return protocols.includes(new URL(value).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be a URL (${protocols.join(' or ')})`);
+
+const chainSchema = z.object({
+  key: z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be lowercase letters, digits and dashes'),
+  chainId: z.number().int().positive(),
+  rpcUrls: z.array(url(['http:', 'https:'])).min(1, 'must list at least one RPC URL'),
+  lzEid: z.number().int().min(30_000, 'must be 30000 or more (LayerZero V2 eids)'),
+  wormholeChainId: z.number().int().positive().max(65_535),
+  confirmations: z.number().int().min(0).default(1),
+  /** The block the protocol was deployed at: watchers start there. */
+  startBlock: z.number().int().min(0).default(0),
+  contracts: z.object({
+    vault: address,
+    marginEngine: address,
+    collateralToken: address,
+    lzEndpoint: address,
+    lzEndpointView: address,
+    lzReceiveUln302: address,
+    lzExecutor: address,
+    lzDvn: address,
+    wormholeCore: address,
+  }),
+  /** The DVN's verifier id (only when the node plays the DVN). */
+  lzDvnVid: z.number().int().positive().optional(),
+  markets: z.array(z.object({ symbol: z.string(), marketId: z.string().regex(/^0x[0-9a-fA-F]{64}$/), priceFeed: address })).default([]),
+  /** USD per native token, for pricing gas and messaging fees. */
+  nativeUsd: z.number().positive().default(3_000),
+});
+
+export const nodeConfigSchema = z
+  .object({
+    node: z.object({ id: z.string().min(1).default('relayer-node') }).default({ id: 'relayer-node' }),
+    redis: z.object({ url: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'), prefix: z.string().min(1).default('relayer') }).default({ url: 'redis://127.0.0.1:6379', prefix: 'relayer' }),
+    http: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65_535).default(8080) }).default({ host: '127.0.0.1', port: 8080 }),
+    chains: z.array(chainSchema).min(1, 'must list at least one chain'),
+    /** How the node gets LayerZero packets verified and executed, and Wormhole VAAs signed. */
+    messaging: z
+      .object({
+        layerzero: z.enum(['node-dvn-executor']).default('node-dvn-executor'),
+        wormhole: z.discriminatedUnion('vaaSource', [
+          z.object({ vaaSource: z.literal('devnet-guardian') }),
+          z.object({ vaaSource: z.literal('wormholescan'), apiUrl: url(['http:', 'https:']), timeoutMs: z.number().int().positive().default(120_000) }),
+        ]),
+        receiveGas: z.number().int().positive().default(300_000),
+      })
+      .default({ layerzero: 'node-dvn-executor', wormhole: { vaaSource: 'devnet-guardian' }, receiveGas: 300_000 }),
+    planner: z
+      .object({
+        riskPerSecond: z.number().min(0).default(0.01),
+        legDeadlineSeconds: z.number().int().positive().default(3_600),
+        latencySeconds: z.object({ layerzero: z.number().positive(), wormhole: z.number().positive() }).default({ layerzero: 30, wormhole: 60 }),
+        liquidityRate: z.number().min(0).default(0.002),
+        localLatencySeconds: z.number().positive().default(2),
+      })
+      .default({ riskPerSecond: 0.01, legDeadlineSeconds: 3_600, latencySeconds: { layerzero: 30, wormhole: 60 }, liquidityRate: 0.002, localLatencySeconds: 2 }),
+    reconcile: z.object({ everyMs: z.number().int().positive().default(30_000), slaSeconds: z.number().int().positive().default(900) }).default({ everyMs: 30_000, slaSeconds: 900 }),
+  })
+  .superRefine((config, ctx) => {
+    for (const field of ['key', 'chainId', 'lzEid', 'wormholeChainId'] as const) {
+      const seen = new Set<unknown>();
+      config.chains.forEach((chain, index) => {
+        if (seen.has(chain[field])) ctx.addIssue({ code: 'custom', path: ['chains', index, field], message: `duplicate ${field} ${String(chain[field])}` });
+        seen.add(chain[field]);
+      });
+    }
+  });
+
+export type NodeConfigFile = z.input<typeof nodeConfigSchema>;
+
+/** What comes from the environment: secrets only from there (or a key file it names), never the config file. */
+export interface NodeEnvironment {
+  readonly relayerKey: Hex;
+  /** Signs LayerZero verifications when the node plays the DVN. */
+  readonly dvnKey: Hex;
+  readonly adminToken: string | undefined;
+  readonly databaseUrl: string | undefined;
+  /** Where the embedded database lives when there is no DATABASE_URL. */
+  readonly pgliteDir: string | undefined;
+}
+
+export type NodeConfig = z.output<typeof nodeConfigSchema> & { readonly secrets: NodeEnvironment };
+
+const privateKey = (name: string, value: string | undefined): Hex => {
+  if (value === undefined || value === '') throw new ConfigError(`${name} is not set: the node needs it to sign (set it in the environment, or ${name}_FILE)`);
+  const key = value.trim();
+  if (!isHex(key) || key.length !== 66) throw new ConfigError(`${name} must be a 0x-prefixed 32-byte hex private key`);
+  return key;
+};
+
+async function secret(env: Readonly<Record<string, string | undefined>>, name: string): Promise<string | undefined> {
+  const file = env[`${name}_FILE`];
+  if (file === undefined) return env[name];
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch (cause) {
+    throw new ConfigError(`${name}_FILE: cannot read ${file}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { cause });
+  }
+}
+
+/** Parses the config (file contents) and the secrets (environment); any problem names its field. */
+export async function resolveNodeConfig(params: { value: unknown; source: string; env: Readonly<Record<string, string | undefined>> }): Promise<NodeConfig> {
+  const parsed = parseWith(nodeConfigSchema, params.value, params.source);
+  const databaseUrl = params.env.DATABASE_URL;
+  resolveDatabaseTarget({ databaseUrl }); // a malformed DATABASE_URL stops the start here
+  return {
+    ...parsed,
+    secrets: {
+      relayerKey: privateKey('RELAYER_PRIVATE_KEY', await secret(params.env, 'RELAYER_PRIVATE_KEY')),
+      dvnKey: privateKey('RELAYER_DVN_PRIVATE_KEY', await secret(params.env, 'RELAYER_DVN_PRIVATE_KEY')),
+      adminToken: await secret(params.env, 'RELAYER_ADMIN_TOKEN'),
+      databaseUrl,
+      pgliteDir: params.env.RELAYER_PGLITE_DIR,
+    },
+  };
+}
+
+export async function loadNodeConfig(file: string, env: Readonly<Record<string, string | undefined>>): Promise<NodeConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (cause) {
+    throw new ConfigError(`cannot read config ${file}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { cause });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (cause) {
+    throw new ConfigError(`config ${file} is not JSON: ${(cause as Error).message}`, { cause });
+  }
+  return resolveNodeConfig({ value, source: file, env });
+}

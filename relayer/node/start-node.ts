@@ -1,0 +1,149 @@
+import type { FastifyInstance } from 'fastify';
+import { sql } from 'drizzle-orm';
+import type { Redis } from 'ioredis';
+import { privateKeyToAccount } from 'viem/accounts';
+import { messageProbeAbi } from '../../chains/contracts/out/MessageProbe.js';
+import { LayerZeroTransport } from '../../chains/messaging/layerzero/transport.js';
+import { WormholeTransport } from '../../chains/messaging/wormhole/transport.js';
+import { DevnetGuardianVaaSource, WormholescanVaaSource } from '../../chains/messaging/wormhole/vaa-source.js';
+import { vaultCallAbi } from '../../chains/protocol/abi.js';
+import { Signer, shortReason } from '../../chains/signer.js';
+import { migrateLedger, openLedger, registerChains, resolveDatabaseTarget, type LedgerHandle } from '../../db/index.js';
+import { buildApi, type Readiness } from '../api/server.js';
+import { ChainLegExecutor } from '../execution/chain-leg-executor.js';
+import type { ExecutionChain, ExecutionContext } from '../execution/execution-context.js';
+import { createNodeMetrics, type NodeMetrics } from '../metrics/node-metrics.js';
+import { ChainOptionSource } from '../orchestrator/chain-options.js';
+import { startOrchestrator, type Orchestrator } from '../orchestrator/orchestrator.js';
+import { assertRedisAnswers, createRedis } from '../orchestrator/redis.js';
+import { reconcile } from '../reconcile/reconcile.js';
+import type { NodeConfig } from './config.js';
+
+/** LayerZero confirmations the node's DVN attests (the ULN configs ask for as many). */
+const DVN_CONFIRMATIONS = 1n;
+
+export interface RunningNode {
+  readonly config: NodeConfig;
+  readonly ledger: LedgerHandle;
+  readonly orchestrator: Orchestrator;
+  readonly context: ExecutionContext;
+  readonly metrics: NodeMetrics;
+  readonly api: FastifyInstance;
+  /** Where the HTTP API listens, e.g. http://127.0.0.1:8080. */
+  readonly url: string;
+  /** Stops taking work, drains jobs in flight, closes every connection; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Builds and starts one node from its config, every part wired here explicitly: the ledger
+ * (Postgres, or embedded PGlite), Redis, a signer per chain, both transports, leg execution,
+ * the sourcing options read from the chains, the orchestrator's workers with the repeatable
+ * reconciliation, metrics and the HTTP API. A dependency that does not answer stops the start
+ * with one message naming it; whatever was opened is closed again.
+ */
+export async function startNode(config: NodeConfig): Promise<RunningNode> {
+  await assertRedisAnswers(config.redis.url);
+  const ledger = await openLedger({ target: resolveDatabaseTarget({ databaseUrl: config.secrets.databaseUrl, pgliteDir: config.secrets.pgliteDir }), applicationName: `relayer ${config.node.id}` });
+  const closers: (() => Promise<unknown>)[] = [() => ledger.close()];
+  const closeAll = async (): Promise<void> => {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+  };
+  try {
+    if (ledger.driver === 'postgres') await migrateLedger(ledger); // safe from several nodes at once
+    await registerChains(
+      ledger.db,
+      config.chains.map((c) => ({ chainId: c.chainId, key: c.key, lzEid: c.lzEid, wormholeChainId: c.wormholeChainId, confirmations: c.confirmations })),
+    );
+    const relayer = privateKeyToAccount(config.secrets.relayerKey);
+    const signers = new Map(config.chains.map((c) => [c.key, new Signer({ chainId: c.chainId, rpcUrl: c.rpcUrls[0] ?? '', name: c.key }, relayer)]));
+    const layerzero = new LayerZeroTransport({
+      chains: config.chains.map((c) => ({
+        ...c,
+        rpcUrl: c.rpcUrls[0] ?? '',
+        layerZero: { endpoint: c.contracts.lzEndpoint, endpointView: c.contracts.lzEndpointView, receiveUln: c.contracts.lzReceiveUln302, executor: c.contracts.lzExecutor, dvn: c.contracts.lzDvn, dvnVid: c.lzDvnVid ?? 1 },
+      })),
+      relayers: signers,
+      dvnSigner: privateKeyToAccount(config.secrets.dvnKey),
+      receiveGas: BigInt(config.messaging.receiveGas),
+      confirmations: DVN_CONFIRMATIONS,
+    });
+    const wormholeSource = config.messaging.wormhole;
+    const wormhole = new WormholeTransport({
+      chains: config.chains.map((c) => ({ ...c, rpcUrl: c.rpcUrls[0] ?? '', wormhole: { core: c.contracts.wormholeCore } })),
+      relayers: signers,
+      vaaSource: wormholeSource.vaaSource === 'wormholescan' ? new WormholescanVaaSource({ apiUrl: wormholeSource.apiUrl, timeoutMs: wormholeSource.timeoutMs }) : new DevnetGuardianVaaSource(),
+      receiverErrors: [...vaultCallAbi, ...messageProbeAbi].filter((item) => item.type === 'error'),
+    });
+    const chains = new Map<number, ExecutionChain>(
+      config.chains.map((c) => [c.chainId, { key: c.key, chainId: c.chainId, vault: c.contracts.vault, marginEngine: c.contracts.marginEngine, signer: signers.get(c.key) as Signer }]),
+    );
+    const context: ExecutionContext = { ledger: ledger.db, chains, transports: { layerzero, wormhole }, actor: config.node.id, receiveGas: BigInt(config.messaging.receiveGas) };
+    const tokens = new Map(config.chains.map((c) => [c.chainId, c.contracts.collateralToken]));
+    const nativeUsd = new Map(config.chains.map((c) => [c.chainId, c.nativeUsd]));
+
+    const connection: Redis = createRedis(config.redis.url);
+    closers.push(async () => connection.quit());
+    const orchestrator = startOrchestrator({
+      connection,
+      prefix: config.redis.prefix,
+      ledger: ledger.db,
+      optionSource: new ChainOptionSource({
+        context,
+        nativeUsd: (chainId) => nativeUsd.get(chainId) ?? 0,
+        latencySeconds: config.planner.latencySeconds,
+        gas: { source: 250_000n, destination: BigInt(config.messaging.receiveGas) },
+        liquidityRate: config.planner.liquidityRate,
+        localLatencySeconds: config.planner.localLatencySeconds,
+        riskPerSecond: config.planner.riskPerSecond,
+      }),
+      legExecutor: new ChainLegExecutor(context),
+      riskPerSecond: config.planner.riskPerSecond,
+      legDeadlineSeconds: config.planner.legDeadlineSeconds,
+      reconciler: {
+        everyMs: config.reconcile.everyMs,
+        run: async () => {
+          const result = await reconcile({ context, tokens, slaSeconds: config.reconcile.slaSeconds });
+          return { runId: String(result.runId), findings: result.findings.length, reconciled: result.reconciled, refunded: result.refunded.length };
+        },
+      },
+    });
+    closers.push(() => orchestrator.close());
+    const queues = Object.values(orchestrator.queues.byName);
+    const metrics = createNodeMetrics({ ledger: ledger.db, queues });
+    const api = await buildApi({
+      ledger: ledger.db,
+      chains: config.chains,
+      readiness: () => readiness({ connection, ledger, signers: [...signers.entries()] }),
+      metrics: metrics.registry,
+      queues,
+      ...(config.secrets.adminToken ? { adminToken: config.secrets.adminToken } : {}),
+    });
+    const url = await api.listen({ host: config.http.host, port: config.http.port });
+    closers.push(() => api.close());
+
+    let stopping: Promise<void> | undefined;
+    return { config, ledger, orchestrator, context, metrics, api, url, stop: () => (stopping ??= closeAll()) };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}
+
+/** Redis, Postgres and every chain's RPC, each answering within a bound. */
+async function readiness(params: { connection: Redis; ledger: LedgerHandle; signers: readonly [string, Signer][] }): Promise<Readiness> {
+  const check = async (work: () => Promise<unknown>): Promise<{ ok: boolean; detail?: string }> => {
+    try {
+      await Promise.race([work(), new Promise((_, reject) => setTimeout(() => reject(new Error('no answer within 2000 ms')), 2_000))]);
+      return { ok: true };
+    } catch (error) {
+      return { ok: false, detail: shortReason(error) };
+    }
+  };
+  const entries: [string, { ok: boolean; detail?: string }][] = [
+    ['redis', await check(() => params.connection.ping())],
+    ['postgres', await check(() => params.ledger.db.execute(sql`select 1`))],
+    ...(await Promise.all(params.signers.map(async ([key, signer]) => [`rpc:${key}`, await check(() => signer.public.getBlockNumber({ cacheTime: 0 }))] as [string, { ok: boolean; detail?: string }]))),
+  ];
+  return { ready: entries.every(([, status]) => status.ok), checks: Object.fromEntries(entries) };
+}

@@ -1,0 +1,62 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveNodeConfig, type NodeConfigFile } from '../../relayer/node/config.js';
+import { ConfigError } from '../../relayer/errors.js';
+
+const address = (n: number) => `0x${n.toString(16).padStart(40, '0')}`;
+const contracts = Object.fromEntries(['vault', 'marginEngine', 'collateralToken', 'lzEndpoint', 'lzEndpointView', 'lzReceiveUln302', 'lzExecutor', 'lzDvn', 'wormholeCore'].map((name, i) => [name, address(i + 1)]));
+const chain = (n: number) => ({ key: ['alpha', 'beta'][n] ?? 'x', chainId: 31001 + n, rpcUrls: [`http://127.0.0.1:${8545 + n}`], lzEid: 30001 + n, wormholeChainId: [2, 4][n] ?? 6, contracts });
+const valid: NodeConfigFile = { chains: [chain(0), chain(1)] } as NodeConfigFile;
+const KEY = `0x${'11'.repeat(32)}`;
+const env = { RELAYER_PRIVATE_KEY: KEY, RELAYER_DVN_PRIVATE_KEY: `0x${'22'.repeat(32)}` };
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'node-config-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('the node config', () => {
+  it('fills defaults and takes secrets from the environment only', async () => {
+    const config = await resolveNodeConfig({ value: valid, source: 'node.json', env });
+    expect(config.redis.url).toBe('redis://127.0.0.1:6379');
+    expect(config.chains[0]?.confirmations).toBe(1);
+    expect(config.secrets.relayerKey).toBe(KEY);
+    expect(config.secrets.databaseUrl).toBeUndefined();
+  });
+
+  it('reads a key from a key file', async () => {
+    const file = join(dir, 'relayer.key');
+    await writeFile(file, `${KEY}\n`);
+    const config = await resolveNodeConfig({ value: valid, source: 'node.json', env: { ...env, RELAYER_PRIVATE_KEY: undefined, RELAYER_PRIVATE_KEY_FILE: file } });
+    expect(config.secrets.relayerKey).toBe(KEY);
+  });
+
+  it.each([
+    [{ chains: [] }, env, 'node.json: chains: must list at least one chain'],
+    [{ chains: [{ ...chain(0), rpcUrls: ['ftp://x'] }] }, env, 'node.json: chains[0].rpcUrls[0]: must be a URL (http: or https:)'],
+    [{ chains: [{ ...chain(0), rpcUrls: [] }] }, env, 'node.json: chains[0].rpcUrls: must list at least one RPC URL'],
+    [{ chains: [chain(0), { ...chain(1), chainId: 31001 }] }, env, 'node.json: chains[1].chainId: duplicate chainId 31001'],
+    [{ chains: [{ ...chain(0), contracts: { ...contracts, vault: '0x12' } }] }, env, 'node.json: chains[0].contracts.vault: must be a 0x-prefixed 20-byte hex address'],
+    [{ ...valid, redis: { url: 'http://127.0.0.1:6379' } }, env, 'node.json: redis.url: must be a URL (redis: or rediss:)'],
+    [{ ...valid, http: { port: 70000 } }, env, 'node.json: http.port'],
+    [{ ...valid, messaging: { wormhole: { vaaSource: 'wormholescan' } } }, env, 'node.json: messaging.wormhole.apiUrl'],
+    [valid, { ...env, RELAYER_PRIVATE_KEY: undefined }, 'RELAYER_PRIVATE_KEY is not set'],
+    [valid, { ...env, RELAYER_PRIVATE_KEY: '0x1234' }, 'RELAYER_PRIVATE_KEY must be a 0x-prefixed 32-byte hex private key'],
+    [valid, { ...env, RELAYER_DVN_PRIVATE_KEY_FILE: '/no/such/key' }, 'RELAYER_DVN_PRIVATE_KEY_FILE: cannot read /no/such/key: ENOENT'],
+    [valid, { ...env, DATABASE_URL: 'mysql://x/y' }, 'DATABASE_URL must be a postgres:// or postgresql:// URL'],
+  ])('refuses %j with one message naming the field', async (value, environment, message) => {
+    const attempt = resolveNodeConfig({ value, source: 'node.json', env: environment });
+    await expect(attempt).rejects.toThrow(ConfigError);
+    await expect(resolveNodeConfig({ value, source: 'node.json', env: environment })).rejects.toThrow(message);
+  });
+
+  it('never puts a key in an error message', async () => {
+    const error = await resolveNodeConfig({ value: valid, source: 'node.json', env: { ...env, RELAYER_PRIVATE_KEY: `0x${'33'.repeat(31)}` } }).catch((e: unknown) => e);
+    expect(String(error)).not.toContain('33'.repeat(31));
+  });
+});
