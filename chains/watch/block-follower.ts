@@ -1,4 +1,4 @@
-import type { Address, Chain, Hash, Log, PublicClient, Transport } from 'viem';
+import { BlockNotFoundError, type Address, type Chain, type Hash, type Log, type PublicClient, type Transport } from 'viem';
 import { RelayerError } from '../../relayer/errors.js';
 import { LogsInRange } from './logs-in-range.js';
 
@@ -19,6 +19,10 @@ export interface FollowedRange {
   readonly from: bigint;
   readonly to: bigint;
   readonly toHash: Hash;
+  /** The timestamp of block `to` (unix seconds): the clock of the state after this range. */
+  readonly toTimestamp: bigint;
+  /** The chain's head when the range was read: `to` lags it by at least `confirmations`. */
+  readonly head: bigint;
   /** The followed contracts' logs in [from, to], in chain order. */
   readonly logs: readonly Log[];
 }
@@ -109,7 +113,7 @@ export class BlockFollower {
       return { head, checkpoint: this.checkpoint, caughtUp: false };
     }
     if (toBlock.hash === null) throw new RelayerError(`block ${to} on chain ${client.chain.id} has no hash`);
-    await this.options.handler.apply({ from, to, toHash: toBlock.hash, logs });
+    await this.options.handler.apply({ from, to, toHash: toBlock.hash, toTimestamp: toBlock.timestamp, head, logs });
     this.checkpoint = { number: to, hash: toBlock.hash };
     await this.options.store.save(this.checkpoint);
     this.remember(this.checkpoint);
@@ -124,8 +128,14 @@ export class BlockFollower {
     }
   }
 
+  /** null when the chain has no such block (any more): a reorg onto a shorter branch. */
   private async hashAt(block: bigint): Promise<Hash | null> {
-    return (await this.options.client.getBlock({ blockNumber: block })).hash;
+    try {
+      return (await this.options.client.getBlock({ blockNumber: block })).hash;
+    } catch (error) {
+      if (error instanceof BlockNotFoundError) return null;
+      throw error;
+    }
   }
 
   private remember(checkpoint: Checkpoint): void {

@@ -9,9 +9,13 @@ import { UsageError } from '../errors.js';
 import { integerOption, parseCommandLine, positiveNumberOption } from './args.js';
 import type { Command } from './commands.js';
 import { runDevnetBench } from './devnet-bench.js';
+import { runDemo } from '../demo/run-demo.js';
+import { DEFAULT_SCENARIO } from '../demo/scenario.js';
 
 const USAGE = [
-  'relayer devnet [--chains N]                      bring a devnet up, prove every route on both transports, stop',
+  'relayer devnet [--chains N] [--accounts N] [--scenario FILE]',
+  '                                                 the main job: devnet, seeded accounts, a node, a price crash, settlement',
+  'relayer devnet prove [--chains N]                bring a devnet up, prove every route on both transports, stop',
   'relayer devnet up --chains N --manifest FILE [--block-time S] [--port P]',
   '                                                 bring a devnet up and keep it running until SIGINT/SIGTERM',
   'relayer devnet bench [--runs K]                  measure boot time and send-to-delivered latency',
@@ -26,9 +30,9 @@ function resultLine(result: ProbeResult): string {
   return `  ${result.transport.padEnd(10)} ${route} ${result.sendToDeliveredMs.toFixed(0).padStart(5)} ms  ${messageIdString(result.messageId)}`;
 }
 
-/** The main job for now: the devnet proves one message each way on each transport. */
+/** The devnet proves one message each way on each transport. */
 async function prove(args: readonly string[]): Promise<number> {
-  const { values } = parseCommandLine(args, { chains: { type: 'string' } }, 'relayer devnet [--chains N]');
+  const { values } = parseCommandLine(args, { chains: { type: 'string' } }, 'relayer devnet prove [--chains N]');
   const chains = integerOption({ name: 'chains', value: values.chains, min: 2, max: MAX_DEVNET_CHAINS, fallback: 3 });
   const started = performance.now();
   const devnet = await startDevnet({ chains, log: (line) => say(`devnet: ${line}`) });
@@ -43,6 +47,23 @@ async function prove(args: readonly string[]): Promise<number> {
     await devnet.stop();
     say(`devnet: stopped ${devnet.anvils.length} chains`);
   }
+}
+
+/** The main job: the crash demo on the embedded defaults (PGlite unless DATABASE_URL). */
+async function demo(args: readonly string[]): Promise<number> {
+  const usage = 'relayer devnet [--chains N] [--accounts N] [--scenario FILE]';
+  const { values } = parseCommandLine(args, { chains: { type: 'string' }, accounts: { type: 'string' }, scenario: { type: 'string' } }, usage, USAGE);
+  const result = await runDemo({
+    scenarioFile: values.scenario ?? DEFAULT_SCENARIO,
+    ...(values.chains === undefined ? {} : { chains: integerOption({ name: 'chains', value: values.chains, min: 2, max: MAX_DEVNET_CHAINS }) }),
+    ...(values.accounts === undefined ? {} : { accounts: integerOption({ name: 'accounts', value: values.accounts, min: 1, max: 900 }) }),
+    redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
+    settleTimeoutMs: 120_000,
+    log: say,
+  });
+  say(result.ok ? 'ok: every shortfall settled, reconciliation clean' : 'NOT OK: see above');
+  return result.ok ? 0 : 1;
 }
 
 /** Resolves on the first SIGINT or SIGTERM. */
@@ -100,12 +121,13 @@ export const devnetCommand: Command = {
   async run(args) {
     const [sub, ...rest] = args;
     if (sub === 'up') return up(rest);
+    if (sub === 'prove') return prove(rest);
     if (sub === 'bench') return runDevnetBench(rest);
     if (sub === '--help' || sub === '-h') {
       say(USAGE);
       return 0;
     }
     if (sub !== undefined && !sub.startsWith('-')) throw new UsageError(`unknown devnet subcommand '${sub}' (usage:\n${USAGE})`);
-    return prove(args);
+    return demo(args);
   },
 };

@@ -72,6 +72,19 @@ export const nodeConfigSchema = z
       })
       .default({ riskPerSecond: 0.01, legDeadlineSeconds: 3_600, latencySeconds: { layerzero: 30, wormhole: 60 }, liquidityRate: 0.002, localLatencySeconds: 2 }),
     reconcile: z.object({ everyMs: z.number().int().positive().default(30_000), slaSeconds: z.number().int().positive().default(900) }).default({ everyMs: 30_000, slaSeconds: 900 }),
+    /** The watchers' risk math (DESIGN.md section 5) and how they follow their chains. */
+    watchers: z
+      .object({
+        enabled: z.boolean().default(true),
+        actionSeconds: z.number().min(0).default(60),
+        warn: z.number().min(0).default(0.05),
+        target: z.number().positive().default(0.2),
+        z: z.number().positive().default(3),
+        forecastLevel: z.number().gt(0).lt(1).optional(),
+        leaseTtlMs: z.number().int().min(100).default(15_000),
+        pollIntervalMs: z.number().int().positive().default(1_000),
+      })
+      .default({ enabled: true, actionSeconds: 60, warn: 0.05, target: 0.2, z: 3, leaseTtlMs: 15_000, pollIntervalMs: 1_000 }),
   })
   .superRefine((config, ctx) => {
     for (const field of ['key', 'chainId', 'lzEid', 'wormholeChainId'] as const) {

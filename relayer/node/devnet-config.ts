@@ -14,7 +14,7 @@ function devnetKey(index: number): `0x${string}` {
  * The node's config for a devnet manifest, and the environment it needs: the relayer and DVN
  * keys are the devnet's own accounts; Wormhole VAAs are signed by the devnet guardian.
  */
-export function nodeConfigForDevnet(params: { manifest: Manifest; nodeId?: string; redisPrefix: string; port?: number; reconcileEveryMs?: number }): {
+export function nodeConfigForDevnet(params: { manifest: Manifest; nodeId?: string; redisPrefix: string; port?: number; reconcileEveryMs?: number; watchers?: boolean }): {
   config: NodeConfigFile;
   env: Record<string, string>;
 } {
@@ -46,6 +46,8 @@ export function nodeConfigForDevnet(params: { manifest: Manifest; nodeId?: strin
       })),
       messaging: { layerzero: 'node-dvn-executor', wormhole: { vaaSource: 'devnet-guardian' }, receiveGas: 300_000 },
       reconcile: { everyMs: params.reconcileEveryMs ?? 5_000, slaSeconds: 600 },
+      // Devnet blocks come as fast as transactions: poll the heads often.
+      watchers: { enabled: params.watchers ?? true, pollIntervalMs: 100, leaseTtlMs: 3_000 },
     },
     env: {
       RELAYER_PRIVATE_KEY: devnetKey(devnetRoles.relayer),

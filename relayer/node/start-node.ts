@@ -17,6 +17,10 @@ import { ChainOptionSource } from '../orchestrator/chain-options.js';
 import { startOrchestrator, type Orchestrator } from '../orchestrator/orchestrator.js';
 import { assertRedisAnswers, createRedis } from '../orchestrator/redis.js';
 import { reconcile } from '../reconcile/reconcile.js';
+import { riskConfig } from '../risk/index.js';
+import { RedisLease } from '../watcher/lease.js';
+import { orchestratorSink } from '../watcher/shortfall-sink.js';
+import { startChainWatcher, type ChainWatcher } from '../watcher/start-chain-watcher.js';
 import type { NodeConfig } from './config.js';
 
 /** LayerZero confirmations the node's DVN attests (the ULN configs ask for as many). */
@@ -28,6 +32,8 @@ export interface RunningNode {
   readonly orchestrator: Orchestrator;
   readonly context: ExecutionContext;
   readonly metrics: NodeMetrics;
+  /** One per chain; each follows its chain only while it holds the chain's lease. */
+  readonly watchers: readonly ChainWatcher[];
   readonly api: FastifyInstance;
   /** Where the HTTP API listens, e.g. http://127.0.0.1:8080. */
   readonly url: string;
@@ -109,6 +115,8 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       },
     });
     closers.push(() => orchestrator.close());
+    const watchers = config.watchers.enabled ? startWatchers({ config, ledger, orchestrator, connection }) : [];
+    closers.push(() => Promise.all(watchers.map((watcher) => watcher.stop())));
     const queues = Object.values(orchestrator.queues.byName);
     const metrics = createNodeMetrics({ ledger: ledger.db, queues });
     const api = await buildApi({
@@ -123,11 +131,35 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     closers.push(() => api.close());
 
     let stopping: Promise<void> | undefined;
-    return { config, ledger, orchestrator, context, metrics, api, url, stop: () => (stopping ??= closeAll()) };
+    return { config, ledger, orchestrator, context, metrics, api, url, watchers, stop: () => (stopping ??= closeAll()) };
   } catch (error) {
     await closeAll();
     throw error;
   }
+}
+
+/** A watcher per chain, each under its lease, reporting to this node's orchestrator. */
+function startWatchers(params: { config: NodeConfig; ledger: LedgerHandle; orchestrator: Orchestrator; connection: Redis }): ChainWatcher[] {
+  const { config } = params;
+  const risk = riskConfig({ actionSeconds: config.watchers.actionSeconds, warn: config.watchers.warn, target: config.watchers.target, z: config.watchers.z, ...(config.watchers.forecastLevel === undefined ? {} : { forecastLevel: config.watchers.forecastLevel }) });
+  return config.chains.map((chain) =>
+    startChainWatcher({
+      chain: {
+        key: chain.key,
+        chainId: chain.chainId,
+        rpcUrls: chain.rpcUrls,
+        confirmations: chain.confirmations,
+        marginEngine: chain.contracts.marginEngine,
+        startBlock: BigInt(chain.startBlock),
+        markets: chain.markets.map((market) => ({ marketId: market.marketId as `0x${string}`, priceFeed: market.priceFeed })),
+      },
+      ledger: params.ledger.db,
+      sink: orchestratorSink(params.orchestrator),
+      risk,
+      lease: new RedisLease({ redis: params.connection, name: `watcher:${chain.key}`, ttlMs: config.watchers.leaseTtlMs, owner: config.node.id, prefix: config.redis.prefix }),
+      pollIntervalMs: config.watchers.pollIntervalMs,
+    }),
+  );
 }
 
 /** Redis, Postgres and every chain's RPC, each answering within a bound. */

@@ -1,0 +1,135 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { formatUnits } from 'viem';
+import { startDevnet } from '../../chains/devnet/devnet.js';
+import { devnetAccount, devnetRoles } from '../../chains/devnet/keys.js';
+import { seedAccounts } from '../../chains/devnet/seed.js';
+import { pushPrice } from '../../chains/protocol/price-feed.js';
+import { COLLATERAL_DECIMALS, PRICE_DECIMALS } from '../../chains/protocol/units.js';
+import { Signer } from '../../chains/signer.js';
+import { resolveNodeConfig } from '../node/config.js';
+import { nodeConfigForDevnet } from '../node/devnet-config.js';
+import { startNode } from '../node/start-node.js';
+import { assertRedisAnswers } from '../orchestrator/redis.js';
+import { reconcile } from '../reconcile/reconcile.js';
+import { demoPopulation, START_PRICES } from './population.js';
+import { loadScenario } from './scenario.js';
+import { demoProgress, routeSummary, type DemoProgress } from './summary.js';
+
+export interface DemoOptions {
+  readonly scenarioFile: string;
+  readonly chains?: number;
+  readonly accounts?: number;
+  readonly redisUrl: string;
+  /** A Postgres ledger; absent: an embedded one (PGlite) in a temporary directory. */
+  readonly databaseUrl?: string;
+  /** How long settling may take after the last crash step. */
+  readonly settleTimeoutMs: number;
+  readonly log: (line: string) => void;
+}
+
+export interface DemoResult {
+  readonly ok: boolean;
+  readonly progress: DemoProgress;
+  readonly findings: number;
+}
+
+const usdOf = (units: bigint): string => Number(formatUnits(units, COLLATERAL_DECIMALS)).toFixed(2);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function progressLine(seconds: number, p: DemoProgress): string {
+  const legs = ['planned', 'submitted', 'sent', 'verified', 'delivered', 'credited', 'failed', 'refunded'].map((s) => `${s} ${p.legs[s] ?? 0}`).join(', ');
+  return `[${seconds.toFixed(0).padStart(3)} s] shortfalls ${p.shortfalls} (open ${p.open}) | settled ${p.settlements.settled ?? 0} | legs: ${legs}`;
+}
+
+/** Settled means: every shortfall has a settlement whose every leg is credited (or none is needed). */
+function finished(p: DemoProgress): boolean {
+  const inFlight = ['planned', 'submitted', 'sent', 'verified', 'delivered'].reduce((sum, s) => sum + (p.legs[s] ?? 0), 0);
+  const settlements = Object.values(p.settlements).reduce((a, b) => a + b, 0);
+  return p.shortfalls > 0 && inFlight === 0 && settlements >= p.shortfalls;
+}
+
+/**
+ * The main job (DESIGN.md section 8): a devnet with the protocol, a few hundred seeded
+ * accounts, one node with its watchers, a price crash, live progress, and at the end the
+ * settlement summary per route and a reconciliation. OK only when every shortfall is settled
+ * (what could not be covered honestly reported as uncovered) and reconciliation finds nothing.
+ */
+export async function runDemo(options: DemoOptions): Promise<DemoResult> {
+  const { log } = options;
+  const scenario = await loadScenario(options.scenarioFile);
+  const chains = options.chains ?? scenario.chains;
+  const accounts = options.accounts ?? scenario.accounts;
+  await assertRedisAnswers(options.redisUrl);
+  const scratch = await mkdtemp(join(tmpdir(), 'relayer-demo-'));
+  const devnet = await startDevnet({ chains, log: (line) => log(`devnet: ${line}`) });
+  let stopNode: (() => Promise<void>) | undefined;
+  try {
+    const manifest = devnet.manifest;
+    const population = demoPopulation({ scenario: { ...scenario, accounts }, chains: manifest.chains });
+    const seedFile = join(scratch, 'seed.json');
+    await writeFile(seedFile, JSON.stringify(population));
+    const seeded = await seedAccounts({ manifest, file: seedFile });
+    log(`seeded ${new Set(seeded.map((a) => a.address)).size} accounts (${seeded.length} margin accounts over ${chains} chains)`);
+
+    const { config, env } = nodeConfigForDevnet({ manifest, redisPrefix: `demo-${randomBytes(4).toString('hex')}`, reconcileEveryMs: 5_000 });
+    const node = await startNode(
+      await resolveNodeConfig({
+        value: config,
+        source: 'devnet',
+        env: { ...env, ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : { RELAYER_PGLITE_DIR: join(scratch, 'pglite') }) },
+      }),
+    );
+    stopNode = () => node.stop();
+    log(`node started: API at ${node.url}, ledger ${node.ledger.location}, watchers on ${node.watchers.map((w) => w.status().chain).join(', ')}`);
+
+    const started = Date.now();
+    const deployer = new Map(manifest.chains.map((c) => [c.key, new Signer({ chainId: c.chainId, rpcUrl: c.rpcUrl, name: c.key }, devnetAccount(devnetRoles.deployer))]));
+    const ticker = setInterval(() => {
+      void demoProgress(node.ledger.db).then((p) => log(progressLine((Date.now() - started) / 1000, p)));
+    }, 1_000);
+    try {
+      for (const step of scenario.crash) {
+        const start = START_PRICES[step.market] ?? 0;
+        const price = BigInt(Math.round(start * (1 + step.move) * 10 ** PRICE_DECIMALS));
+        for (const chain of manifest.chains) {
+          const market = chain.markets.find((m) => m.symbol === step.market);
+          const signer = deployer.get(chain.key);
+          if (market && signer) await pushPrice({ signer, feed: market.priceFeed, price });
+        }
+        log(`crash: ${step.market} to ${(start * (1 + step.move)).toFixed(2)} (${(step.move * 100).toFixed(1)}%) on every chain`);
+        await sleep(scenario.stepMs);
+      }
+      const deadline = Date.now() + options.settleTimeoutMs;
+      while (!finished(await demoProgress(node.ledger.db)) && Date.now() < deadline) await sleep(500);
+    } finally {
+      clearInterval(ticker);
+    }
+    const progress = await demoProgress(node.ledger.db);
+    log(progressLine((Date.now() - started) / 1000, progress));
+
+    log('');
+    log('settlements by route (credited legs):');
+    log(`  ${'route'.padEnd(18)} ${'kind'.padEnd(11)} ${'transport'.padEnd(10)} ${'legs'.padStart(5)} ${'amount USD'.padStart(12)} ${'fees (ETH)'.padStart(12)} ${'latency s'.padStart(9)}`);
+    for (const route of await routeSummary(node.ledger.db)) {
+      log(
+        `  ${route.route.padEnd(18)} ${route.kind.padEnd(11)} ${route.transport.padEnd(10)} ${String(route.legs).padStart(5)} ${usdOf(route.amount).padStart(12)} ${Number(formatUnits(route.feesWei, 18)).toFixed(6).padStart(12)} ${(route.latencySeconds ?? Number.NaN).toFixed(1).padStart(9)}`,
+      );
+    }
+    log(`uncovered (no option could cover): ${usdOf(progress.uncovered)} USD`);
+
+    const tokens = new Map(manifest.chains.map((c) => [c.chainId, c.contracts.collateralToken]));
+    const result = await reconcile({ context: node.context, tokens, slaSeconds: 600 });
+    log('');
+    log(`reconciliation: ${result.findings.length === 0 ? 'clean' : `${result.findings.length} findings`}; ${result.reconciled} legs reconciled; supply ${usdOf(result.supply.onChains)} on chains + ${usdOf(result.supply.inFlight)} in flight = ${usdOf(result.supply.issued)} issued`);
+    for (const finding of result.findings) log(`  ${finding.severity} ${finding.kind} ${finding.legId ?? ''} ${JSON.stringify(finding.detail ?? {})}`);
+    const settled = finished(progress) && (progress.legs.failed ?? 0) === 0;
+    return { ok: settled && result.findings.length === 0, progress, findings: result.findings.length };
+  } finally {
+    await stopNode?.();
+    await devnet.stop();
+    await rm(scratch, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,78 @@
+import type { Lease } from './lease.js';
+
+/**
+ * Holds a lease for as long as it can: renews it every third of its TTL and knows, by its own
+ * clock, until when the lease is surely ours. The validity counts from before each request
+ * was sent and stops a tenth of the TTL early, so clock drift and a slow Redis answer make this
+ * node give up before another can take over, never after.
+ */
+export class LeaseKeeper {
+  readonly #lease: Lease;
+  readonly #onLost: (reason: string) => void;
+  #validUntil = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #renewing = false;
+
+  constructor(params: { lease: Lease; onLost: (reason: string) => void }) {
+    this.#lease = params.lease;
+    this.#onLost = params.onLost;
+  }
+
+  get lease(): Lease {
+    return this.#lease;
+  }
+
+  /** True while the lease is ours by the last acquire or renewal. */
+  get held(): boolean {
+    return Date.now() < this.#validUntil;
+  }
+
+  /** Tries once to take the lease; on success keeps renewing it until released or lost. */
+  async acquire(): Promise<boolean> {
+    const sent = Date.now();
+    if (!(await this.#lease.acquire())) return false;
+    this.#validUntil = sent + this.#margin();
+    this.#timer ??= setInterval(() => void this.#renew(), Math.max(10, Math.floor(this.#lease.ttlMs / 3)));
+    return true;
+  }
+
+  /** Stops renewing and gives the lease up (if still ours); safe to call twice. */
+  async release(): Promise<void> {
+    this.#stop();
+    this.#validUntil = 0;
+    await this.#lease.release();
+  }
+
+  async #renew(): Promise<void> {
+    if (this.#renewing) return;
+    this.#renewing = true;
+    const sent = Date.now();
+    try {
+      if (await this.#lease.renew()) {
+        this.#validUntil = sent + this.#margin();
+      } else {
+        this.#lose('another node holds the lease');
+      }
+    } catch (error) {
+      // Redis unreachable: the lease may still be ours until it expires; past that, it is not.
+      if (!this.held) this.#lose(`renewal failed: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      this.#renewing = false;
+    }
+  }
+
+  #lose(reason: string): void {
+    this.#stop();
+    this.#validUntil = 0;
+    this.#onLost(reason);
+  }
+
+  #stop(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #margin(): number {
+    return Math.floor(this.#lease.ttlMs * 0.9);
+  }
+}
