@@ -19,6 +19,7 @@ import {
   type WalletClient,
 } from 'viem';
 import { RelayerError } from '../relayer/errors.js';
+import { countingFetch } from './rpc-errors.js';
 
 /** An EVM chain as the node addresses it. */
 export interface ChainEndpoint {
@@ -38,7 +39,7 @@ export function viemChain(endpoint: ChainEndpoint): Chain {
 
 export function publicClientFor(endpoint: ChainEndpoint): PublicClient<Transport, Chain> {
   // Devnet blocks come fast: poll often so receipts are seen within milliseconds.
-  return createPublicClient({ chain: viemChain(endpoint), transport: http(endpoint.rpcUrl), pollingInterval: 50 });
+  return createPublicClient({ chain: viemChain(endpoint), transport: http(endpoint.rpcUrl, { fetchFn: countingFetch(endpoint.chainId) }), pollingInterval: 50 });
 }
 
 type WriteParameters<
@@ -94,7 +95,7 @@ export class Signer {
   ) {
     this.chainId = endpoint.chainId;
     this.public = publicClientFor(endpoint);
-    this.wallet = createWalletClient({ account, chain: viemChain(endpoint), transport: http(endpoint.rpcUrl) });
+    this.wallet = createWalletClient({ account, chain: viemChain(endpoint), transport: http(endpoint.rpcUrl, { fetchFn: countingFetch(endpoint.chainId) }) });
   }
 
   get address(): Address {

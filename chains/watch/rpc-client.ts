@@ -1,4 +1,5 @@
 import { createPublicClient, fallback, http, type Chain, type PublicClient, type Transport } from 'viem';
+import { countingFetch } from '../rpc-errors.js';
 import { viemChain } from '../signer.js';
 
 export interface RpcOptions {
@@ -24,9 +25,9 @@ export function rpcClient(options: RpcOptions): PublicClient<Transport, Chain> {
   const retryDelay = options.retryDelayMs ?? 100;
   const transport =
     rest.length === 0
-      ? http(first, { timeout, retryCount, retryDelay })
+      ? http(first, { timeout, retryCount, retryDelay, fetchFn: countingFetch(options.chainId) })
       : fallback(
-          options.rpcUrls.map((url) => http(url, { timeout, retryCount: 0 })),
+          options.rpcUrls.map((url) => http(url, { timeout, retryCount: 0, fetchFn: countingFetch(options.chainId) })),
           { retryCount, retryDelay },
         );
   return createPublicClient({

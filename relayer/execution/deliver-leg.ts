@@ -1,6 +1,6 @@
 import { UnrecoverableError } from 'bullmq';
 import type { Hash } from 'viem';
-import { getLeg, type Leg } from '../../db/index.js';
+import { getLeg, listLegEvents, type Leg } from '../../db/index.js';
 import { legPayload } from '../../chains/protocol/legs.js';
 import type { OutboundMessage } from '../../chains/messaging/transport.js';
 import { isRevert, shortReason } from '../../chains/signer.js';
@@ -65,4 +65,6 @@ export async function deliverLegStep(context: ExecutionContext, legId: Hash): Pr
     to: 'credited',
     evidence: { ...onDestination, txHash: received.transactionHash, amount: received.args.amount, detail: { absorbedSize: received.args.absorbedSize.toString() } },
   });
+  const sentAt = (await listLegEvents(context.ledger, legId)).find((event) => event.toStatus === 'sent')?.occurredAt;
+  if (sentAt) context.onCredited?.({ transport: leg.transport, seconds: (onDestination.occurredAt.getTime() - sentAt.getTime()) / 1000 });
 }

@@ -22,6 +22,8 @@ export interface ExecutionContext {
   readonly actor: string;
   /** Gas each destination vault needs to receive a leg. */
   readonly receiveGas?: bigint;
+  /** Told when a leg is credited, with its seconds from the source transaction (for metrics). */
+  readonly onCredited?: (params: { transport: string; seconds: number }) => void;
 }
 
 export function chainOf(context: ExecutionContext, chainId: number): ExecutionChain {

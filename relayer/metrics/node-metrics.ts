@@ -2,23 +2,37 @@ import type { Queue } from 'bullmq';
 import { sql } from 'drizzle-orm';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { LedgerDatabase } from '../../db/index.js';
+import { onRpcFailure } from '../../chains/rpc-errors.js';
 
 /** Every metric the node exports (README lists them); counters are incremented where things happen. */
 export interface NodeMetrics {
   readonly registry: Registry;
-  readonly shortfallsDetected: Counter<'chain'>;
   readonly deliveryLatency: Histogram<'transport'>;
   readonly plannerCost: Histogram;
   readonly plannerUncovered: Counter;
-  readonly watcherHeadLag: Gauge<'chain'>;
   readonly rpcErrors: Counter<'chain'>;
+  /** Stops listening for RPC failures. */
+  close(): void;
+}
+
+/** What the metrics read from the watchers when scraped. */
+export interface WatcherLag {
+  readonly chain: string;
+  readonly lag: bigint | undefined;
 }
 
 /**
  * The node's Prometheus registry. Ledger-derived gauges (settlements by status, legs by
  * status and transport) and queue depths are read when scraped, so they are never stale.
  */
-export function createNodeMetrics(params: { ledger: LedgerDatabase; queues?: readonly Queue[]; defaults?: boolean }): NodeMetrics {
+export function createNodeMetrics(params: {
+  ledger: LedgerDatabase;
+  queues?: readonly Queue[];
+  watchers?: () => readonly WatcherLag[];
+  /** Chain keys by id, to label RPC failures. */
+  chainKeys?: ReadonlyMap<number, string>;
+  defaults?: boolean;
+}): NodeMetrics {
   const registry = new Registry();
   if (params.defaults !== false) collectDefaultMetrics({ register: registry, prefix: 'relayer_process_' });
   const { ledger } = params;
@@ -34,6 +48,32 @@ export function createNodeMetrics(params: { ledger: LedgerDatabase; queues?: rea
       for (const row of rows.rows) this.set({ status: row.status }, Number(row.count));
     },
   });
+  new Gauge({
+    name: 'relayer_shortfalls',
+    help: 'Shortfall episodes detected, per chain and status (open, closed)',
+    labelNames: ['chain', 'status'],
+    registers: [registry],
+    async collect() {
+      const rows = await ledger.execute<{ chain: string; status: string; count: string }>(
+        sql`select c.key as chain, s.status::text as status, count(*)::text as count from shortfalls s join chains c on c.chain_id = s.chain_id group by 1, 2`,
+      );
+      this.reset();
+      for (const row of rows.rows) this.set({ chain: row.chain, status: row.status }, Number(row.count));
+    },
+  });
+  if (params.watchers) {
+    const watchers = params.watchers;
+    new Gauge({
+      name: 'relayer_watcher_head_lag_blocks',
+      help: 'Blocks between the chain head and the watcher checkpoint (on the node that leads the chain)',
+      labelNames: ['chain'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const watcher of watchers()) if (watcher.lag !== undefined) this.set({ chain: watcher.chain }, Number(watcher.lag));
+      },
+    });
+  }
   new Gauge({
     name: 'relayer_legs',
     help: 'Legs by status and transport',
@@ -61,9 +101,12 @@ export function createNodeMetrics(params: { ledger: LedgerDatabase; queues?: rea
       },
     });
   }
+  const rpcErrors = new Counter({ name: 'relayer_rpc_errors_total', help: 'RPC calls that failed (network error or non-2xx), per chain', labelNames: ['chain'], registers: [registry] });
+  const unsubscribe = onRpcFailure((chainId) => rpcErrors.inc({ chain: params.chainKeys?.get(chainId) ?? String(chainId) }));
   return {
     registry,
-    shortfallsDetected: new Counter({ name: 'relayer_shortfalls_detected_total', help: 'Shortfall episodes reported, per chain', labelNames: ['chain'], registers: [registry] }),
+    rpcErrors,
+    close: unsubscribe,
     deliveryLatency: new Histogram({
       name: 'relayer_delivery_latency_seconds',
       help: 'Seconds from a leg being sent to it being credited, per transport',
@@ -73,7 +116,5 @@ export function createNodeMetrics(params: { ledger: LedgerDatabase; queues?: rea
     }),
     plannerCost: new Histogram({ name: 'relayer_planner_cost_usd', help: 'Planned cost of each settlement, USD', buckets: [0.1, 0.5, 1, 5, 10, 50, 100, 500], registers: [registry] }),
     plannerUncovered: new Counter({ name: 'relayer_planner_uncovered_usd_total', help: 'Shortfall no option could cover, USD', registers: [registry] }),
-    watcherHeadLag: new Gauge({ name: 'relayer_watcher_head_lag_blocks', help: 'Blocks between the chain head and the watcher checkpoint', labelNames: ['chain'], registers: [registry] }),
-    rpcErrors: new Counter({ name: 'relayer_rpc_errors_total', help: 'RPC calls that failed, per chain', labelNames: ['chain'], registers: [registry] }),
   };
 }

@@ -84,7 +84,16 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     const chains = new Map<number, ExecutionChain>(
       config.chains.map((c) => [c.chainId, { key: c.key, chainId: c.chainId, vault: c.contracts.vault, marginEngine: c.contracts.marginEngine, signer: signers.get(c.key) as Signer }]),
     );
-    const context: ExecutionContext = { ledger: ledger.db, chains, transports: { layerzero, wormhole }, actor: config.node.id, receiveGas: BigInt(config.messaging.receiveGas) };
+    // Metrics are told of credits and plans as they happen; the rest they read when scraped.
+    let metrics: NodeMetrics | undefined;
+    const context: ExecutionContext = {
+      ledger: ledger.db,
+      chains,
+      transports: { layerzero, wormhole },
+      actor: config.node.id,
+      receiveGas: BigInt(config.messaging.receiveGas),
+      onCredited: ({ transport, seconds }) => metrics?.deliveryLatency.observe({ transport }, seconds),
+    };
     const tokens = new Map(config.chains.map((c) => [c.chainId, c.contracts.collateralToken]));
     const nativeUsd = new Map(config.chains.map((c) => [c.chainId, c.nativeUsd]));
 
@@ -106,6 +115,10 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       legExecutor: new ChainLegExecutor(context),
       riskPerSecond: config.planner.riskPerSecond,
       legDeadlineSeconds: config.planner.legDeadlineSeconds,
+      onPlanned: (plan) => {
+        metrics?.plannerCost.observe(plan.totalCost);
+        if (plan.uncovered > 0) metrics?.plannerUncovered.inc(plan.uncovered);
+      },
       reconciler: {
         everyMs: config.reconcile.everyMs,
         run: async () => {
@@ -118,12 +131,19 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     const watchers = config.watchers.enabled ? startWatchers({ config, ledger, orchestrator, connection }) : [];
     closers.push(() => Promise.all(watchers.map((watcher) => watcher.stop())));
     const queues = Object.values(orchestrator.queues.byName);
-    const metrics = createNodeMetrics({ ledger: ledger.db, queues });
+    metrics = createNodeMetrics({
+      ledger: ledger.db,
+      queues,
+      watchers: () => watchers.map((watcher) => watcher.status()).filter((status) => status.leader),
+      chainKeys: new Map(config.chains.map((c) => [c.chainId, c.key])),
+    });
+    const registered = metrics;
+    closers.push(async () => registered.close());
     const api = await buildApi({
       ledger: ledger.db,
       chains: config.chains,
       readiness: () => readiness({ connection, ledger, signers: [...signers.entries()] }),
-      metrics: metrics.registry,
+      metrics: registered.registry,
       queues,
       ...(config.secrets.adminToken ? { adminToken: config.secrets.adminToken } : {}),
     });
@@ -131,7 +151,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     closers.push(() => api.close());
 
     let stopping: Promise<void> | undefined;
-    return { config, ledger, orchestrator, context, metrics, api, url, watchers, stop: () => (stopping ??= closeAll()) };
+    return { config, ledger, orchestrator, context, metrics: registered, api, url, watchers, stop: () => (stopping ??= closeAll()) };
   } catch (error) {
     await closeAll();
     throw error;

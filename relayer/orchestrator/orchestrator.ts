@@ -2,6 +2,7 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Hash } from 'viem';
 import { recordShortfall, type LedgerDatabase } from '../../db/index.js';
+import type { Plan } from '../planner/types.js';
 import { fieldPath } from '../validation.js';
 import { planSettlement } from './plan-settlement.js';
 import { defaultJobOptions, jobId, openQueues, type QueueName, type Queues } from './queues.js';
@@ -29,6 +30,8 @@ export interface OrchestratorOptions {
   readonly concurrency?: Partial<Record<QueueName, number>>;
   /** Reconciliation, run as a repeatable job every `everyMs` (one run at a time across nodes). */
   readonly reconciler?: { readonly everyMs: number; run(): Promise<Record<string, unknown>> };
+  /** Told of every plan made (for metrics). */
+  readonly onPlanned?: (plan: Plan) => void;
   /** Which workers this node runs (default: every queue it has what it needs for). */
   readonly run?: readonly QueueName[];
 }
@@ -90,6 +93,7 @@ export function startOrchestrator(options: OrchestratorOptions): Orchestrator {
       riskPerSecond: options.riskPerSecond,
       deadline: new Date(Date.now() + (options.legDeadlineSeconds ?? 3_600) * 1_000),
     });
+    if (settlement.created) options.onPlanned?.(settlement.plan);
     const opts = (kind: string, id: string) => ({ ...defaultJobOptions, jobId: jobId(kind, id) });
     await queues.flows.add({
       name: 'settle',

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { messages, recordMessage, settlements, type LedgerHandle } from '../../db/index.js';
 import { buildApi, type Readiness } from '../../relayer/api/server.js';
-import { createNodeMetrics } from '../../relayer/metrics/node-metrics.js';
+import { countingFetch } from '../../chains/rpc-errors.js';
+import { createNodeMetrics, type NodeMetrics } from '../../relayer/metrics/node-metrics.js';
 import { createRedis } from '../../relayer/orchestrator/redis.js';
 import { ALPHA, BETA, GAMMA, accountOf, hashOf } from '../db/support/fixtures.js';
 import { buildReportLedger } from '../db/support/report-fixture.js';
@@ -18,6 +19,7 @@ let ids: Awaited<ReturnType<typeof buildReportLedger>>;
 let app: FastifyInstance;
 let connection: Redis;
 let queue: Queue;
+let metrics: NodeMetrics;
 let readiness: Readiness = { ready: true, checks: { postgres: { ok: true } } };
 const TOKEN = 'test-admin-token';
 
@@ -28,8 +30,9 @@ beforeAll(async () => {
   ids = await buildReportLedger(ledger.db);
   connection = createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
   queue = new Queue('shortfalls', { connection, prefix: `api-${randomBytes(4).toString('hex')}` });
-  const metrics = createNodeMetrics({ ledger: ledger.db, queues: [queue], defaults: false });
-  metrics.shortfallsDetected.inc({ chain: 'alpha' }, 3);
+  metrics = createNodeMetrics({ ledger: ledger.db, queues: [queue], defaults: false, chainKeys: new Map([[ALPHA, 'alpha']]), watchers: () => [{ chain: 'alpha', lag: 2n }] });
+  // A call to a port nobody listens on: one RPC failure on alpha.
+  await countingFetch(ALPHA)('http://127.0.0.1:1/').catch(() => undefined);
   app = await buildApi({
     ledger: ledger.db,
     chains: [
@@ -45,6 +48,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  metrics?.close();
   await app?.close();
   await queue?.obliterate({ force: true });
   await queue?.close();
@@ -155,7 +159,10 @@ describe('the HTTP API', () => {
     expect(status).toBe(200);
     expect(String(headers['content-type'])).toContain('text/plain');
     const text = String(body);
-    expect(text).toContain('relayer_shortfalls_detected_total{chain="alpha"} 3');
+    expect(text).toContain('relayer_shortfalls{chain="alpha",status="closed"} 2');
+    expect(text).toContain('relayer_shortfalls{chain="beta",status="open"} 1');
+    expect(text).toContain('relayer_rpc_errors_total{chain="alpha"} 1');
+    expect(text).toContain('relayer_watcher_head_lag_blocks{chain="alpha"} 2');
     expect(text).toContain('relayer_legs{status="credited",transport="wormhole"} 1');
     expect(text).toContain('relayer_settlements{status="settled"} 1');
     expect(text).toMatch(/relayer_queue_jobs\{queue="shortfalls",state="waiting"\} 0/);
