@@ -35,6 +35,10 @@ export const commands: Record<string, CommandEntry> = {
     summary: 'apply the ledger migrations to DATABASE_URL (or the embedded database)',
     load: async () => (await import('./migrate.js')).migrateCommand,
   },
+  simulate: {
+    summary: 'compare liquidation strategies on a crash scenario: bad debt, price impact, cost (in process)',
+    load: async () => (await import('./simulate.js')).simulateCommand,
+  },
   report: {
     summary: 'print a ledger report: relayer report NAME [--format table|csv|json], or --list',
     load: async () => (await import('./report.js')).reportCommand,

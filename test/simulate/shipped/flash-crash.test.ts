@@ -1,0 +1,3 @@
+import { checkShippedScenario } from './check-shipped.js';
+
+checkShippedScenario('flash-crash');
