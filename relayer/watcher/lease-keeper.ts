@@ -12,6 +12,8 @@ export class LeaseKeeper {
   #validUntil = 0;
   #timer: NodeJS.Timeout | undefined;
   #renewing = false;
+  /** Counts acquisitions and releases: a renewal answered after a release must not revive the lease. */
+  #term = 0;
 
   constructor(params: { lease: Lease; onLost: (reason: string) => void }) {
     this.#lease = params.lease;
@@ -31,6 +33,7 @@ export class LeaseKeeper {
   async acquire(): Promise<boolean> {
     const sent = Date.now();
     if (!(await this.#lease.acquire())) return false;
+    this.#term += 1;
     this.#validUntil = sent + this.#margin();
     this.#timer ??= setInterval(() => void this.#renew(), Math.max(10, Math.floor(this.#lease.ttlMs / 3)));
     return true;
@@ -38,6 +41,7 @@ export class LeaseKeeper {
 
   /** Stops renewing and gives the lease up (if still ours); safe to call twice. */
   async release(): Promise<void> {
+    this.#term += 1;
     this.#stop();
     this.#validUntil = 0;
     await this.#lease.release();
@@ -47,21 +51,22 @@ export class LeaseKeeper {
     if (this.#renewing) return;
     this.#renewing = true;
     const sent = Date.now();
+    const term = this.#term;
     try {
-      if (await this.#lease.renew()) {
-        this.#validUntil = sent + this.#margin();
-      } else {
-        this.#lose('another node holds the lease');
-      }
+      const renewed = await this.#lease.renew();
+      if (term !== this.#term) return;
+      if (renewed) this.#validUntil = sent + this.#margin();
+      else this.#lose('another node holds the lease');
     } catch (error) {
       // Redis unreachable: the lease may still be ours until it expires; past that, it is not.
-      if (!this.held) this.#lose(`renewal failed: ${error instanceof Error ? error.message : String(error)}`);
+      if (term === this.#term && !this.held) this.#lose(`renewal failed: ${error instanceof Error ? error.message : String(error)}`);
     } finally {
       this.#renewing = false;
     }
   }
 
   #lose(reason: string): void {
+    this.#term += 1;
     this.#stop();
     this.#validUntil = 0;
     this.#onLost(reason);

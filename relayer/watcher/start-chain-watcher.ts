@@ -50,6 +50,8 @@ export interface ChainWatcherStatus {
   readonly openEpisodes: number;
   /** Reports committed to the ledger and not yet in the queue (Redis trouble). */
   readonly pendingReports: number;
+  /** Closed episodes whose job is still to be taken back from the queue. */
+  readonly pendingWithdrawals: number;
   readonly lastError: string | undefined;
 }
 
@@ -175,6 +177,7 @@ export function startChainWatcher(options: ChainWatcherOptions): ChainWatcher {
         atRisk: current?.atRisk ?? 0,
         openEpisodes: current?.openEpisodes ?? 0,
         pendingReports: current?.pendingReports ?? 0,
+        pendingWithdrawals: current?.pendingWithdrawals ?? 0,
         lastError,
       };
     },

@@ -1,17 +1,16 @@
-import type { Address, Chain, Hash, PublicClient, Transport } from 'viem';
-import { shortfallIdOf, type LedgerDatabase, type RecordShortfallParameters } from '../../db/index.js';
+import { BlockNotFoundError, type Chain, type PublicClient, type Transport } from 'viem';
+import type { LedgerDatabase } from '../../db/index.js';
 import { BlockFollower, type Checkpoint, type CheckpointStore, type FollowedRange, type FollowerHandler, type StepResult } from '../../chains/watch/block-follower.js';
 import { readEngineMarkets } from '../../chains/watch/engine-markets.js';
 import { engineRange } from '../../chains/watch/engine-range.js';
 import { LogsInRange } from '../../chains/watch/logs-in-range.js';
 import type { WatchedChain } from '../../chains/watch/watched-chain.js';
-import { errorMessage, RelayerError } from '../errors.js';
-import type { ShortfallReport } from '../orchestrator/shortfall-report.js';
+import { RelayerError } from '../errors.js';
 import type { RiskConfig } from '../risk/index.js';
 import { AccountIndex, type IndexedMarket } from './account-index.js';
-import { EpisodeBook, type EpisodeClose } from './episode-book.js';
-import { commitWatcherStep, loadCheckpoint, loadEpisodes, type EpisodeCloseRecord } from './episode-ledger.js';
-import { shortfallOf } from './shortfall-of.js';
+import { EpisodeBook } from './episode-book.js';
+import { loadCheckpoint, loadEpisodes } from './episode-ledger.js';
+import { EpisodeReporter } from './episode-reporter.js';
 import type { ShortfallSink } from './shortfall-sink.js';
 import type { WatcherLog } from './watcher-log.js';
 
@@ -52,12 +51,13 @@ export interface SessionStatus {
   readonly atRisk: number;
   readonly openEpisodes: number;
   readonly pendingReports: number;
+  readonly pendingWithdrawals: number;
 }
 
 /**
- * One leadership term of a chain's watcher: the account index, the episodes and the block
- * follower, from opening (rebuild from the start block to the checkpoint, then reconcile with
- * the ledger) to being dropped (lease lost, failure, stop).
+ * One leadership term of a chain's watcher: the account index (account-index.ts), the episodes
+ * (episode-reporter.ts) and the block follower, from opening (rebuild from the start block to
+ * the checkpoint, then reconcile with the ledger) to being dropped (lease lost, failure, stop).
  *
  * Why a rebuild instead of a stored snapshot: the state is a function of the chain's logs (the
  * EWMA volatility of every round since the feeds began included), so replaying them gives
@@ -65,16 +65,14 @@ export interface SessionStatus {
  * step; the ledger keeps only what the chain cannot tell, the episodes (a report's numbers and
  * whether it was closed). Cost: reading the engine's and the feeds' logs once per start.
  *
- * Episodes follow the state at the checkpoint and move only together with it, in one ledger
- * transaction (commitWatcherStep). Reports go to the queue after that commit; a crash in
- * between is repaired on the next start, which re-adds every open episode's job (the job id
- * makes that a no-op when it exists). Episodes are decided only when a range reaches the
- * confirmed head: a backfill does not report what was at risk in the past.
+ * Episodes are decided only when a range reaches the confirmed head (a backfill does not report
+ * what was at risk in the past), and not on the save that follows a rollback: the new branch is
+ * read first, since it often mines the same breach again.
  */
 export class WatcherSession implements FollowerHandler, CheckpointStore {
   readonly #context: WatcherContext;
   readonly #markets: readonly IndexedMarket[];
-  readonly #episodes: EpisodeBook;
+  readonly #reporter: EpisodeReporter;
   readonly #logs: LogsInRange;
   readonly #follower: BlockFollower;
   #index: AccountIndex;
@@ -82,23 +80,17 @@ export class WatcherSession implements FollowerHandler, CheckpointStore {
   #head: bigint | undefined;
   #atHead = false;
   #afterRollback = false;
-  /** Open episodes opened in blocks a reorg removed: closed as orphaned unless at risk again. */
-  readonly #suspects = new Set<Address>();
-  /** On the first commit of a term, every open episode's job is added again. */
-  #requeueOpen = true;
-  readonly #pendingReports = new Map<Hash, ShortfallReport>();
-  readonly #pendingWithdrawals = new Set<Hash>();
 
   private constructor(context: WatcherContext, markets: readonly IndexedMarket[], episodes: EpisodeBook, checkpoint: Checkpoint | undefined) {
     this.#context = context;
     this.#markets = markets;
-    this.#episodes = episodes;
+    this.#reporter = new EpisodeReporter(context, episodes);
     this.#checkpoint = checkpoint;
     this.#index = this.#newIndex();
     this.#logs = new LogsInRange(context.client, context.follow.maxRange);
     this.#follower = new BlockFollower({
       client: context.client,
-      addresses: [context.chain.marginEngine, ...context.chain.markets.map((market) => market.priceFeed)],
+      addresses: this.#addresses(),
       confirmations: context.chain.confirmations,
       startBlock: context.chain.startBlock,
       store: this,
@@ -138,7 +130,7 @@ export class WatcherSession implements FollowerHandler, CheckpointStore {
   async step(): Promise<StepResult> {
     const result = await this.#follower.step();
     this.#head = result.head;
-    await this.#flush();
+    await this.#reporter.flush();
     return result;
   }
 
@@ -152,7 +144,7 @@ export class WatcherSession implements FollowerHandler, CheckpointStore {
   }
 
   get episodes(): EpisodeBook {
-    return this.#episodes;
+    return this.#reporter.book;
   }
 
   status(): SessionStatus {
@@ -161,8 +153,9 @@ export class WatcherSession implements FollowerHandler, CheckpointStore {
       head: this.#head,
       accounts: this.#index.accounts.size,
       atRisk: this.#index.atRiskCount,
-      openEpisodes: this.#episodes.openCount,
-      pendingReports: this.#pendingReports.size,
+      openEpisodes: this.#reporter.book.openCount,
+      pendingReports: this.#reporter.pendingReports,
+      pendingWithdrawals: this.#reporter.pendingWithdrawals,
     };
   }
 
@@ -173,11 +166,8 @@ export class WatcherSession implements FollowerHandler, CheckpointStore {
   }
 
   async save(checkpoint: Checkpoint | undefined): Promise<void> {
-    // In a backfill the state is the past: nothing to report. Right after a rollback the new
-    // branch has not been read yet: what the orphaned blocks opened is decided once it has
-    // (the same breach is often mined again).
-    if (this.#atHead && !this.#afterRollback) await this.#sync(checkpoint);
-    else await this.#commit({ checkpoint, opens: [], closes: [] });
+    await this.#reporter.commit({ index: this.#index, checkpoint, decide: this.#atHead && !this.#afterRollback });
+    this.#checkpoint = checkpoint;
   }
 
   // ---------------------------------------------------------------- FollowerHandler
@@ -192,13 +182,8 @@ export class WatcherSession implements FollowerHandler, CheckpointStore {
 
   async rollbackTo(block: bigint): Promise<void> {
     this.#afterRollback = true;
-    for (const [account, episode] of this.#episodes.open()) {
-      if (episode.detectedBlock > block) {
-        this.#suspects.add(account);
-        this.#index.dirty.add(account);
-      }
-    }
-    this.#context.log.warn({ at: 'WatcherSession::rollbackTo', chain: this.#context.chain.key, block: block.toString(), suspects: this.#suspects.size }, 'reorg: rolling the index back');
+    this.#reporter.reviewOpen(this.#index, block);
+    this.#context.log.warn({ at: 'WatcherSession::rollbackTo', chain: this.#context.chain.key, block: block.toString() }, 'reorg: rolling the index back');
     const exists = block >= this.#context.chain.startBlock && (await this.#blockExists(block));
     if (!exists || this.#index.undoTo(block) === undefined) this.#rebuild();
     if (exists) await this.#replayTo(block);
@@ -208,42 +193,41 @@ export class WatcherSession implements FollowerHandler, CheckpointStore {
 
   /** After open: the index at the checkpoint; every at-risk account and open episode to reconcile. */
   async #resume(): Promise<void> {
+    const { client, chain } = this.#context;
     const checkpoint = this.#checkpoint;
-    const at = checkpoint?.number ?? this.#context.chain.startBlock - 1n;
-    await this.#replayTo(at);
-    for (const [account, episode] of this.#episodes.open()) {
-      this.#index.dirty.add(account);
-      if (episode.detectedBlock > at) this.#suspects.add(account);
-    }
-    for (const account of this.#index.atRiskAccounts()) this.#index.dirty.add(account);
-    if (checkpoint === undefined) return;
-    // Already at the head (a restart without new blocks): reconcile now, not at the next block.
-    const [head, block] = await Promise.all([this.#context.client.getBlockNumber({ cacheTime: 0 }), this.#context.client.getBlock({ blockNumber: checkpoint.number })]);
+    const head = await client.getBlockNumber({ cacheTime: 0 });
     this.#head = head;
-    if (block.hash === checkpoint.hash && checkpoint.number + BigInt(this.#context.chain.confirmations) >= head) {
-      this.#atHead = true;
-      await this.#sync(checkpoint);
-      await this.#flush();
+    // A checkpoint above the head (a chain that went back, a devnet restarted): the follower
+    // finds its hash gone and rolls back; the index need not go further than the chain does.
+    const at = checkpoint === undefined ? chain.startBlock - 1n : checkpoint.number < head ? checkpoint.number : head;
+    await this.#replayTo(at);
+    this.#reporter.reviewOpen(this.#index, at);
+    for (const account of this.#index.atRiskAccounts()) this.#index.dirty.add(account);
+    if (checkpoint === undefined || checkpoint.number > head) return;
+    // Already at the head (a restart without new blocks): reconcile now, not at the next block.
+    const block = await client.getBlock({ blockNumber: checkpoint.number });
+    if (block.hash === checkpoint.hash && checkpoint.number + BigInt(chain.confirmations) >= head) {
+      await this.#reporter.commit({ index: this.#index, checkpoint, decide: true });
+      await this.#reporter.flush();
     }
   }
 
   /** Applies logs from the index's block to `target` in bounded steps (a rebuild, or after a rollback). */
   async #replayTo(target: bigint): Promise<void> {
     const { client, chain, follow } = this.#context;
-    const addresses = [chain.marginEngine, ...chain.markets.map((market) => market.priceFeed)];
     while (this.#index.appliedThrough < target) {
       this.#context.signal.throwIfAborted();
       const from = this.#index.appliedThrough + 1n;
       const to = from + follow.stepBlocks - 1n < target ? from + follow.stepBlocks - 1n : target;
-      const [logs, block] = await Promise.all([this.#logs.fetch({ addresses, from, to }), client.getBlock({ blockNumber: to })]);
+      const [logs, block] = await Promise.all([this.#logs.fetch({ addresses: this.#addresses(), from, to }), client.getBlock({ blockNumber: to })]);
       this.#index.apply({ from, to, timestamp: Number(block.timestamp), range: engineRange({ engine: chain.marginEngine, logs }) });
       this.#index.pruneUndo(to - follow.maxReorgDepth - 1n);
     }
   }
 
-  /** A fresh, empty index; whatever the old one had at risk is looked at again once rebuilt. */
+  /** A fresh, empty index; whatever the old one had at risk or dirty is looked at again once rebuilt. */
   #rebuild(): void {
-    const carried = new Set([...this.#index.dirty, ...this.#index.atRiskAccounts(), ...this.#episodes.open().map(([account]) => account)]);
+    const carried = new Set([...this.#index.dirty, ...this.#index.atRiskAccounts(), ...this.#reporter.book.open().map(([account]) => account)]);
     this.#index = this.#newIndex();
     for (const account of carried) this.#index.dirty.add(account);
   }
@@ -252,97 +236,8 @@ export class WatcherSession implements FollowerHandler, CheckpointStore {
     return new AccountIndex({ markets: this.#markets, config: this.#context.risk, startBlock: this.#context.chain.startBlock });
   }
 
-  /**
-   * Decides the episodes of every account whose verdict may have changed, commits them with the
-   * checkpoint, and queues what follows: reports of opened episodes, withdrawals of closed ones.
-   */
-  async #sync(checkpoint: Checkpoint | undefined): Promise<void> {
-    const { chain, log } = this.#context;
-    const decision = this.#episodes.decide({ accounts: this.#index.dirty, isAtRisk: (account) => this.#index.isAtRisk(account), suspects: this.#suspects });
-    const block = checkpoint?.number ?? chain.startBlock - 1n;
-    const detectedAt = new Date();
-    const opens = decision.opens.map((open) => ({ ...open, ...this.#shortfall({ account: open.account, episode: open.episode, block, detectedAt }) }));
-    const closes = decision.closes.map((close): EpisodeCloseRecord & { account: Address; episode: bigint } => ({
-      account: close.account,
-      episode: close.episode.episode,
-      shortfallId: this.#shortfallId(close.account, close.episode.episode),
-      closedAt: detectedAt,
-      badDebt: close.orphaned ? 0n : this.#badDebtOf(close),
-      cause: close.orphaned ? 'reorg' : 'recovered',
-      block,
-    }));
-    await this.#commit({ checkpoint, opens: opens.map((open) => open.record), closes });
-    this.#episodes.apply(decision, { block, coveredBefore: (account) => this.#index.badDebtCovered(account) });
-    this.#index.dirty.clear();
-    this.#suspects.clear();
-    for (const open of opens) this.#pendingReports.set(this.#shortfallId(open.account, open.episode), open.report);
-    for (const close of closes) {
-      this.#pendingReports.delete(close.shortfallId);
-      this.#pendingWithdrawals.add(close.shortfallId);
-    }
-    if (this.#requeueOpen) {
-      this.#requeueOpen = false;
-      for (const [account, episode] of this.#episodes.open()) {
-        const id = this.#shortfallId(account, episode.episode);
-        if (!this.#pendingReports.has(id) && this.#index.isAtRisk(account)) {
-          this.#pendingReports.set(id, this.#shortfall({ account, episode: episode.episode, block: episode.detectedBlock, detectedAt }).report);
-        }
-      }
-    }
-    for (const open of opens) log.info({ at: 'WatcherSession::sync', chain: chain.key, account: open.account, episode: open.episode.toString(), reason: open.report.reason, block: block.toString() }, 'shortfall opened');
-    for (const close of closes) log.info({ at: 'WatcherSession::sync', chain: chain.key, account: close.account, episode: close.episode.toString(), cause: close.cause, block: block.toString() }, 'shortfall closed');
-  }
-
-  /** Episode changes and the checkpoint in one ledger transaction, by the lease holder only. */
-  async #commit(params: { checkpoint: Checkpoint | undefined; opens: readonly RecordShortfallParameters[]; closes: readonly EpisodeCloseRecord[] }): Promise<void> {
-    const { chain, ledger } = this.#context;
-    if (!this.#context.isLeader()) throw new RelayerError(`the watcher of chain ${chain.key} no longer holds its lease: not committing`, { retryable: true });
-    await commitWatcherStep(ledger, { chainId: chain.chainId, ...params });
-    this.#checkpoint = params.checkpoint;
-  }
-
-  /** Sends what the ledger has committed and the queue has not seen yet; kept for the next step on failure. */
-  async #flush(): Promise<void> {
-    const { sink, chain } = this.#context;
-    // In parallel: each is idempotent, and a block that moves a price may open many episodes.
-    const reports = [...this.#pendingReports].map(async ([id, report]) => {
-      await sink.reportShortfall(report);
-      this.#pendingReports.delete(id);
-    });
-    const withdrawals = [...this.#pendingWithdrawals].map(async (id) => {
-      await sink.withdrawShortfall(id);
-      this.#pendingWithdrawals.delete(id);
-    });
-    const failed = (await Promise.allSettled([...reports, ...withdrawals])).find((result) => result.status === 'rejected');
-    if (failed !== undefined) {
-      const cause: unknown = failed.reason;
-      throw new RelayerError(`queueing the shortfalls of chain ${chain.key} failed: ${errorMessage(cause)}`, { cause, retryable: true });
-    }
-  }
-
-  #shortfall(params: { account: Address; episode: bigint; block: bigint; detectedAt: Date }) {
-    const { chain } = this.#context;
-    const health = this.#index.health(params.account);
-    if (health === undefined) throw new RelayerError(`account ${params.account} is not in the index of chain ${chain.key}`);
-    return shortfallOf({
-      chainId: chain.chainId,
-      engine: chain.marginEngine,
-      ...params,
-      health,
-      collateral: this.#index.accounts.get(params.account)?.collateral ?? 0n,
-      coveredBefore: this.#index.badDebtCovered(params.account),
-    });
-  }
-
-  #shortfallId(account: Address, episode: bigint): Hash {
-    return shortfallIdOf({ chainId: this.#context.chain.chainId, engine: this.#context.chain.marginEngine, account, episode });
-  }
-
-  /** Insurance cover since the episode opened, plus any negative collateral left uncovered. */
-  #badDebtOf(close: EpisodeClose): bigint {
-    const covered = this.#index.badDebtCovered(close.account) - close.episode.coveredBefore;
-    const collateral = this.#index.accounts.get(close.account)?.collateral ?? 0n;
-    return (covered > 0n ? covered : 0n) + (collateral < 0n ? -collateral : 0n);
+  #addresses() {
+    return [this.#context.chain.marginEngine, ...this.#context.chain.markets.map((market) => market.priceFeed)];
   }
 
   async #blockExists(block: bigint): Promise<boolean> {
@@ -350,7 +245,7 @@ export class WatcherSession implements FollowerHandler, CheckpointStore {
       await this.#context.client.getBlock({ blockNumber: block });
       return true;
     } catch (error) {
-      if (error instanceof Error && error.name === 'BlockNotFoundError') return false;
+      if (error instanceof BlockNotFoundError) return false;
       throw error;
     }
   }

@@ -82,6 +82,20 @@ describe('detection', () => {
     expect(jobs.every((job) => job.episode === '1')).toBe(true);
   });
 
+  it('with confirmations, acts on a push only once it is that deep, and dates the report by the push block', async () => {
+    const queues = bench.queues();
+    const watcher = bench.watch({ queues, chain: bench.watched({ confirmations: 2 }) });
+    const head = await bench.head();
+    await until('the watcher is two blocks behind the head', () => watcher.status().checkpoint?.number === head - 2n);
+    const block = await bench.push(ETH, '2800');
+    await bench.control.mine({ blocks: 1 });
+    await until('the watcher reaches the block before the push', () => watcher.status().checkpoint?.number === block - 1n);
+    expect(await shortfallJobs(queues)).toEqual(new Map());
+    await bench.control.mine({ blocks: 1 });
+    await until('a shortfall job is queued', async () => (await shortfallJobs(queues)).size > 0);
+    expect([...(await shortfallJobs(queues)).values()].map((job) => [job.account, job.detectedBlock])).toEqual([[trader(0), block.toString()]]);
+  });
+
   it('holds every account of a market whose feed went stale at risk, with the reason', async () => {
     const queues = bench.queues();
     const watcher = bench.watch({ queues, chain: bench.watched({ heartbeatSeconds: 600 }) });

@@ -2,7 +2,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { marketPriceFeedAbi } from '../../chains/contracts/out/MarketPriceFeed.js';
 import { price } from '../../chains/protocol/units.js';
-import { atRiskByViews, BTC, caughtUp, ETH, RecordingLog, sharedBench, shortfallJobs, trader, until, type WatcherBench } from './support.js';
+import { atRiskByViews, BTC, caughtUp, ETH, expectIndexMatchesViews, RecordingLog, sharedBench, shortfallJobs, trader, until, type WatcherBench } from './support.js';
 
 const shared = sharedBench();
 let bench: WatcherBench;
@@ -40,6 +40,7 @@ describe('reorgs', () => {
     expect([...(await shortfallJobs(queues)).values()].map((job) => job.account)).toEqual([trader(1)]);
     expect(await bench.openAccounts()).toEqual(await atRiskByViews(bench, everyone));
     expect(watcher.status().atRisk).toBe(1);
+    await expectIndexMatchesViews(bench, watcher);
   });
 
   it('when the new branch mines the same breach again, the episode simply continues', async () => {
@@ -92,6 +93,7 @@ describe('reorgs', () => {
     await caughtUp(bench, watcher);
     const expected = await atRiskByViews(bench, everyone);
     expect(await bench.openAccounts()).toEqual(expected);
+    await expectIndexMatchesViews(bench, watcher);
     // Episode 1 closed on the orphaned branch (that close stands: it was true of the chain then);
     // the account at risk again on the canonical one is episode 2, reported once.
     expect((await bench.episodes()).filter((e) => e.account === trader(0)).map((e) => [e.episode, e.status])).toEqual([
@@ -99,5 +101,34 @@ describe('reorgs', () => {
       [2n, 'open'],
     ]);
     expect([...(await shortfallJobs(queues)).values()].map((job) => [job.account, job.episode]).sort()).toEqual(expected.map((account) => [account, account === trader(0) ? '2' : '1']).sort());
+  });
+
+  it('a reorg while the watcher was down is found on restart: what the orphaned blocks reported is taken back', async () => {
+    const queues = bench.queues();
+    const first = bench.watch({ queues });
+    await caughtUp(bench, first);
+    const snapshot = await bench.control.snapshot();
+    await bench.push(ETH, '2800');
+    await caughtUp(bench, first);
+    await first.stop();
+    expect(await bench.openAccounts()).toEqual([trader(0)]);
+
+    await bench.control.revert({ id: snapshot });
+    await bench.push(BTC, '52000'); // the new branch, longer than the old one: trader 1 breaches instead
+    await bench.push(BTC, '51900');
+    const log = new RecordingLog();
+    const second = bench.watch({ queues, log });
+    await caughtUp(bench, second);
+
+    expect(log.messages('warn')).toContain('reorg: rolling the index back');
+    expect((await bench.episodes()).map((e) => [e.account, e.episode, e.status, e.cause])).toEqual(
+      [
+        [trader(0), 1n, 'closed', 'reorg'],
+        [trader(1), 1n, 'open', undefined],
+      ].sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+    );
+    expect([...(await shortfallJobs(queues)).values()].map((job) => job.account)).toEqual([trader(1)]);
+    expect(await bench.openAccounts()).toEqual(await atRiskByViews(bench, everyone));
+    await expectIndexMatchesViews(bench, second);
   });
 });

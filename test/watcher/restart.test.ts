@@ -11,7 +11,7 @@ import { orchestratorSink } from '../../relayer/watcher/shortfall-sink.js';
 import type { ChainWatcher } from '../../relayer/watcher/start-chain-watcher.js';
 import { RpcProxy } from '../chains/rpc-proxy.js';
 import { createMigratedLedger } from '../db/support/test-database.js';
-import { BTC, caughtUp, ETH, sharedBench, shortfallJobs, trader, until, type WatcherBench } from './support.js';
+import { BTC, caughtUp, ETH, expectIndexMatchesViews, sharedBench, shortfallJobs, trader, until, type WatcherBench } from './support.js';
 
 const shared = sharedBench();
 let bench: WatcherBench;
@@ -37,21 +37,6 @@ async function history(): Promise<void> {
     [ETH, '2450'], [ETH, '3100'], [BTC, '61000'], [ETH, '2805'], [BTC, '52000'], [ETH, '2800'],
   ];
   for (const [market, value] of path) await bench.push(market, value);
-}
-
-/** The index's accounts against the engine's own views: collateral, consent, positions, equity and requirement. */
-async function expectIndexMatchesViews(watcher: ChainWatcher): Promise<void> {
-  const session = watcher.session();
-  if (session === undefined) throw new Error('the watcher does not lead');
-  expect([...session.index.accounts.keys()].sort()).toEqual([...everyone].sort());
-  for (const account of everyone) {
-    const view = await bench.accountView(account);
-    const indexed = session.index.accounts.get(account);
-    expect({ collateral: indexed?.collateral, consent: indexed?.crossChainConsent }).toEqual({ collateral: view.collateral, consent: view.crossChainConsent });
-    expect([...(indexed?.positions ?? [])].map(([market, p]) => [market, p.size, p.entryPrice]).sort()).toEqual(view.positions.map((p) => [p.market, p.size, p.entryPrice]).sort());
-    const valuation = session.index.health(account)?.valuation;
-    expect({ equity: valuation?.equity, maintenance: valuation?.maintenance }).toEqual({ equity: view.equity, maintenance: view.maintenanceMargin });
-  }
 }
 
 /** What must be equal between two watchers of the same chain: markets (volatility included), verdicts, episodes. */
@@ -97,7 +82,7 @@ describe('restarts', () => {
 
       const second = bench.watch({ queues, follow: { stepBlocks: 3n } });
       await caughtUp(bench, second);
-      await expectIndexMatchesViews(second);
+      await expectIndexMatchesViews(bench, second);
       const other = await neverStopped();
       expect(stateOf(second)).toEqual(stateOf(other));
       expect(stateOf(second).atRisk).toEqual([trader(0), trader(1)].sort());
@@ -131,7 +116,7 @@ describe('restarts', () => {
       ].sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
     );
     expect([...(await shortfallJobs(queues)).values()].map((job) => job.account)).toEqual([trader(1)]);
-    await expectIndexMatchesViews(second);
+    await expectIndexMatchesViews(bench, second);
     expect(stateOf(second)).toEqual(stateOf(other));
   });
 

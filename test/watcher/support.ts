@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { and, eq } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import type { Address, Hex } from 'viem';
-import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import { marginEngineAbi } from '../../chains/contracts/out/MarginEngine.js';
 import { anvilControl } from '../../chains/devnet/control.js';
 import { startDevnet, type Devnet } from '../../chains/devnet/devnet.js';
@@ -222,7 +222,7 @@ export async function caughtUp(bench: WatcherBench, watcher: ChainWatcher): Prom
   const head = await bench.head();
   await until(`the watcher reaches block ${head}`, () => {
     const status = watcher.status();
-    return status.state === 'following' && (status.checkpoint?.number ?? -1n) >= head && status.pendingReports === 0;
+    return status.state === 'following' && (status.checkpoint?.number ?? -1n) >= head && status.pendingReports === 0 && status.pendingWithdrawals === 0;
   });
 }
 
@@ -278,3 +278,19 @@ export class RecordingLog implements WatcherLog {
     return this.lines.filter((line) => level === undefined || line.level === level).map((line) => line.msg);
   }
 }
+
+/** The index's accounts against the engine's own views: collateral, consent, positions, equity and requirement. */
+export async function expectIndexMatchesViews(bench: WatcherBench, watcher: ChainWatcher, accounts: readonly Address[] = [0, 1, 2, 3].map(trader)): Promise<void> {
+  const session = watcher.session();
+  if (session === undefined) throw new Error('the watcher does not lead');
+  expect([...session.index.accounts.keys()].sort()).toEqual([...accounts].sort());
+  for (const account of accounts) {
+    const view = await bench.accountView(account);
+    const indexed = session.index.accounts.get(account);
+    expect({ collateral: indexed?.collateral, consent: indexed?.crossChainConsent }).toEqual({ collateral: view.collateral, consent: view.crossChainConsent });
+    expect([...(indexed?.positions ?? [])].map(([market, p]) => [market, p.size, p.entryPrice]).sort()).toEqual(view.positions.map((p) => [p.market, p.size, p.entryPrice]).sort());
+    const valuation = session.index.health(account)?.valuation;
+    expect({ equity: valuation?.equity, maintenance: valuation?.maintenance }).toEqual({ equity: view.equity, maintenance: view.maintenanceMargin });
+  }
+}
+
