@@ -83,8 +83,10 @@ export const nodeConfigSchema = z
         forecastLevel: z.number().gt(0).lt(1).optional(),
         leaseTtlMs: z.number().int().min(100).default(15_000),
         pollIntervalMs: z.number().int().positive().default(1_000),
+        /** /readyz fails while a watcher this node leads is further than this behind its head. */
+        maxLagBlocks: z.number().int().min(0).default(20),
       })
-      .default({ enabled: true, actionSeconds: 60, warn: 0.05, target: 0.2, z: 3, leaseTtlMs: 15_000, pollIntervalMs: 1_000 }),
+      .default({ enabled: true, actionSeconds: 60, warn: 0.05, target: 0.2, z: 3, leaseTtlMs: 15_000, pollIntervalMs: 1_000, maxLagBlocks: 20 }),
   })
   .superRefine((config, ctx) => {
     for (const field of ['key', 'chainId', 'lzEid', 'wormholeChainId'] as const) {

@@ -142,7 +142,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     const api = await buildApi({
       ledger: ledger.db,
       chains: config.chains,
-      readiness: () => readiness({ connection, ledger, signers: [...signers.entries()] }),
+      readiness: () => readiness({ connection, ledger, signers: [...signers.entries()], watchers, maxLagBlocks: config.watchers.maxLagBlocks + Math.max(...config.chains.map((c) => c.confirmations)) }),
       metrics: registered.registry,
       queues,
       ...(config.secrets.adminToken ? { adminToken: config.secrets.adminToken } : {}),
@@ -183,7 +183,7 @@ function startWatchers(params: { config: NodeConfig; ledger: LedgerHandle; orche
 }
 
 /** Redis, Postgres and every chain's RPC, each answering within a bound. */
-async function readiness(params: { connection: Redis; ledger: LedgerHandle; signers: readonly [string, Signer][] }): Promise<Readiness> {
+async function readiness(params: { connection: Redis; ledger: LedgerHandle; signers: readonly [string, Signer][]; watchers: readonly ChainWatcher[]; maxLagBlocks: number }): Promise<Readiness> {
   const check = async (work: () => Promise<unknown>): Promise<{ ok: boolean; detail?: string }> => {
     try {
       await Promise.race([work(), new Promise((_, reject) => setTimeout(() => reject(new Error('no answer within 2000 ms')), 2_000))]);
@@ -196,6 +196,15 @@ async function readiness(params: { connection: Redis; ledger: LedgerHandle; sign
     ['redis', await check(() => params.connection.ping())],
     ['postgres', await check(() => params.ledger.db.execute(sql`select 1`))],
     ...(await Promise.all(params.signers.map(async ([key, signer]) => [`rpc:${key}`, await check(() => signer.public.getBlockNumber({ cacheTime: 0 }))] as [string, { ok: boolean; detail?: string }]))),
+    // Only the watchers this node leads are its business; a standby is ready by definition.
+    ...params.watchers
+      .map((watcher) => watcher.status())
+      .filter((status) => status.leader)
+      .map((status): [string, { ok: boolean; detail?: string }] => {
+        const behind = status.lag === undefined ? undefined : Number(status.lag);
+        const ok = status.state === 'following' && behind !== undefined && behind <= params.maxLagBlocks;
+        return [`watcher:${status.chain}`, ok ? { ok } : { ok, detail: `${status.state}, ${behind ?? '?'} blocks behind (at most ${params.maxLagBlocks})` }];
+      }),
   ];
   return { ready: entries.every(([, status]) => status.ok), checks: Object.fromEntries(entries) };
 }

@@ -66,6 +66,8 @@ describe('a node on the devnet', () => {
     expect(settlement.legs).toEqual([expect.objectContaining({ amount: String(usd('120')), status: 'credited', sourceChainId: h.beta.chainId })]);
     const ready = await fetch(`${node.url}/readyz`);
     expect(ready.status).toBe(200);
+    const checks = ((await ready.json()) as { checks: Record<string, { ok: boolean }> }).checks;
+    expect(Object.keys(checks).sort()).toEqual(['postgres', 'redis', 'rpc:alpha', 'rpc:beta', 'rpc:gamma', 'watcher:alpha', 'watcher:beta', 'watcher:gamma']);
     const metrics = await (await fetch(`${node.url}/metrics`)).text();
     expect(metrics).toContain('relayer_legs{status="credited",transport=');
 
