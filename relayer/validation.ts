@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import type { z } from 'zod';
 import { ConfigError } from './errors.js';
 
@@ -15,4 +16,19 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown, source
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   throw new ConfigError(`${source}: ${fieldPath(issue?.path ?? [])}: ${issue?.message ?? 'invalid'}`);
+}
+
+/** A JSON file's value; unreadable or not JSON is a ConfigError naming `what` and the file. */
+export async function readJsonFile(file: string, what: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (cause) {
+    throw new ConfigError(`cannot read ${what} ${file}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { cause });
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (cause) {
+    throw new ConfigError(`${what} ${file} is not JSON: ${(cause as Error).message}`, { cause });
+  }
 }

@@ -1,8 +1,7 @@
-import { readFile, writeFile, rename } from 'node:fs/promises';
+import { writeFile, rename } from 'node:fs/promises';
 import { getAddress, type Address, type Hex } from 'viem';
 import { z } from 'zod';
-import { ConfigError } from '../../relayer/errors.js';
-import { parseWith } from '../../relayer/validation.js';
+import { parseWith, readJsonFile } from '../../relayer/validation.js';
 
 const address = z
   .string()
@@ -69,19 +68,7 @@ export function parseManifest(value: unknown, source = 'manifest'): Manifest {
 }
 
 export async function readManifest(file: string): Promise<Manifest> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (cause) {
-    throw new ConfigError(`cannot read manifest ${file}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { cause });
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (cause) {
-    throw new ConfigError(`manifest ${file} is not JSON: ${(cause as Error).message}`, { cause });
-  }
-  return parseManifest(json, file);
+  return parseManifest(await readJsonFile(file, 'manifest'), file);
 }
 
 /** Writes atomically (temporary file, then rename): a reader never sees half a manifest. */

@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
-import { parseWith } from '../validation.js';
+import { parseWith, readJsonFile } from '../validation.js';
 
 /** The demo's default scenario, shipped beside this file. */
 export const DEFAULT_SCENARIO = fileURLToPath(new URL('./scenarios/crash.json', import.meta.url));
@@ -34,13 +33,7 @@ export const demoScenarioSchema = z.object({
 export type DemoScenario = z.output<typeof demoScenarioSchema>;
 
 export async function loadScenario(file: string): Promise<DemoScenario> {
-  let value: unknown;
-  try {
-    value = JSON.parse(await readFile(file, 'utf8'));
-  } catch (cause) {
-    throw new ConfigError(`cannot read scenario ${file}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`, { cause });
-  }
-  const scenario = parseWith(demoScenarioSchema, value, file);
+  const scenario = parseWith(demoScenarioSchema, await readJsonFile(file, 'scenario'), file);
   if (scenario.deposit.min > scenario.deposit.max) throw new ConfigError(`${file}: deposit: min must not exceed max`);
   if (scenario.leverage.min > scenario.leverage.max) throw new ConfigError(`${file}: leverage: min must not exceed max`);
   return scenario;

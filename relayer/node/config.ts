@@ -3,7 +3,7 @@ import { getAddress, isHex, type Address, type Hex } from 'viem';
 import { z } from 'zod';
 import { resolveDatabaseTarget } from '../../db/index.js';
 import { ConfigError } from '../errors.js';
-import { parseWith } from '../validation.js';
+import { parseWith, readJsonFile } from '../validation.js';
 
 const address = z
   .string()
@@ -148,17 +148,5 @@ export async function resolveNodeConfig(params: { value: unknown; source: string
 }
 
 export async function loadNodeConfig(file: string, env: Readonly<Record<string, string | undefined>>): Promise<NodeConfig> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (cause) {
-    throw new ConfigError(`cannot read config ${file}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { cause });
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (cause) {
-    throw new ConfigError(`config ${file} is not JSON: ${(cause as Error).message}`, { cause });
-  }
-  return resolveNodeConfig({ value, source: file, env });
+  return resolveNodeConfig({ value: await readJsonFile(file, 'config'), source: file, env });
 }
