@@ -5,6 +5,7 @@ import { TRANSPORT_ID } from '../../chains/protocol/payload.js';
 import { COLLATERAL_DECIMALS, VALUE_SCALE, WAD } from '../../chains/protocol/units.js';
 import { transportKinds, type TransportKind } from '../../chains/messaging/transport.js';
 import type { ExecutionChain, ExecutionContext } from '../execution/execution-context.js';
+import { measuredLatency } from './measured-latency.js';
 import type { ShortfallReport } from './shortfall-report.js';
 import type { OptionSource, SourcingOption } from './sourcing-option.js';
 
@@ -12,7 +13,7 @@ export interface ChainOptionsConfig {
   readonly context: ExecutionContext;
   /** USD per native token on each chain (gas and messaging fees are paid in it). */
   readonly nativeUsd: (chainId: number) => number;
-  /** Expected seconds from send to credit per transport (a prior until measured). */
+  /** Expected seconds from send to credit per transport: the prior that measurements move (measured-latency.ts). */
   readonly latencySeconds: Readonly<Record<TransportKind, number>>;
   /** Gas a leg costs on its source and on its destination. */
   readonly gas: { readonly source: bigint; readonly destination: bigint };
@@ -68,10 +69,11 @@ export class ChainOptionSource implements OptionSource {
       const reserve = await source.signer.public.readContract({ address: source.vault, abi: vaultAbi, functionName: 'reserve' });
       const sourceGasUsd = await this.gasUsd(source, this.config.gas.source);
       for (const transport of transportKinds) {
+        const latencySeconds = await measuredLatency({ ledger: context.ledger, sourceChainId: source.chainId, destinationChainId: destination.chainId, transport, prior: this.config.latencySeconds[transport] });
         const fixed = async (feeWei: bigint) => sourceGasUsd + destinationGasUsd + (Number(feeWei) / WEI_PER_NATIVE) * this.config.nativeUsd(source.chainId);
         if (view.crossChainConsent && view.freeCollateral > 0n) {
           const fee = await this.quote({ source, destination, transport, account, amount: view.freeCollateral });
-          options.push({ kind: 'collateral', sourceChainId: source.chainId, sourceKey: source.key, transport, capacity: view.freeCollateral, fixedCostUsd: await fixed(fee), latencySeconds: this.config.latencySeconds[transport], cost: { type: 'linear', rate: 0 } });
+          options.push({ kind: 'collateral', sourceChainId: source.chainId, sourceKey: source.key, transport, capacity: view.freeCollateral, fixedCostUsd: await fixed(fee), latencySeconds, cost: { type: 'linear', rate: 0 } });
         }
         if (largest && reserve > 0n) {
           const fee = await this.quote({ source, destination, transport, account, amount: reserve, market: largest.market, size: largest.size });
@@ -82,7 +84,7 @@ export class ChainOptionSource implements OptionSource {
             transport,
             capacity: reserve,
             fixedCostUsd: await fixed(fee),
-            latencySeconds: this.config.latencySeconds[transport],
+            latencySeconds,
             cost: { type: 'linear', rate: this.config.liquidityRate },
             marketId: largest.market,
             positionSize: largest.size,

@@ -301,6 +301,12 @@ describe('settling a shortfall across chains on the devnet', () => {
       expect(positionAfter).toBeLessThan(positionBefore); // partly liquidated...
       expect(positionAfter).toBeGreaterThan(0n); // ...not closed
       expect((await reconcile({ context, tokens: tokens(), slaSeconds: 3_600 })).findings.filter((f) => f.kind !== 'unknown_message')).toEqual([]);
+      // Legs credited on beta -> alpha over LayerZero moved that route's latency from the 30 s
+      // prior toward what was measured (seconds, on the devnet); a route never used keeps it.
+      const measured = await source.candidates(report(traderAddress(0), '10'));
+      const latency = (key: string, transport: string) => measured.find((o) => o.kind === 'collateral' && o.sourceKey === key && o.transport === transport)?.latencySeconds;
+      expect(latency('beta', 'layerzero')).toBeLessThan(30);
+      expect(latency('gamma', 'layerzero')).toBe(30);
     } finally {
       await orchestrator.close();
       await Promise.all(Object.values(orchestrator.queues.byName).map((queue) => queue.obliterate({ force: true })));
