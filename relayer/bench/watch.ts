@@ -14,7 +14,7 @@
 import { errorMessage, RelayerError } from '../errors.js';
 import { riskConfig } from '../risk/risk-config.js';
 import { RiskEngine } from '../risk/risk-engine.js';
-import { SeededRandom } from '../risk/seeded-random.js';
+import { SeededRandom } from '../seeded-random.js';
 import { syntheticAccounts, syntheticMarkets } from '../risk/synthetic-population.js';
 
 const DEFAULT_ACCOUNTS = 1_000_000;

@@ -1,16 +1,11 @@
 /** Seeded random planner instances, shared by the planner's tests and its benchmark. */
+import { SeededRandom } from '../seeded-random.js';
 import type { CostCurve, PlanInstance, PlanOption } from './types.js';
 
-/** A small seeded generator (mulberry32): the same seed gives the same instances. */
+/** A seeded generator as a plain function (the same sequence as SeededRandom). */
 export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = new SeededRandom(seed);
+  return () => random.next();
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { SeededRandom } from './seeded-random.js';
+import type { SeededRandom } from '../seeded-random.js';
 import type { AccountState, MarketParams, Position } from './types.js';
 import { WAD } from './units.js';
 import { varianceFromAnnualVolatility } from './volatility.js';

@@ -3,7 +3,7 @@ import { RelayerError } from '../../relayer/errors.js';
 import { assessAccount } from '../../relayer/risk/account-health.js';
 import { forecastMultiplier } from '../../relayer/risk/forecast.js';
 import { normalCdf, normalQuantile } from '../../relayer/risk/normal.js';
-import { SeededRandom } from '../../relayer/risk/seeded-random.js';
+import { SeededRandom } from '../../relayer/seeded-random.js';
 import { account, config, market, price8, priced, T0, table, units, usd } from './fixtures.js';
 import { randomAccount, randomMarkets, randomPrice } from './generators.js';
 

@@ -1,4 +1,4 @@
-import type { SeededRandom } from '../../relayer/risk/seeded-random.js';
+import type { SeededRandom } from '../../relayer/seeded-random.js';
 import type { AccountState, MarketParams, MarketState, Position } from '../../relayer/risk/types.js';
 import { T0 } from './fixtures.js';
 

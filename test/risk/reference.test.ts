@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { assessAccount } from '../../relayer/risk/account-health.js';
 import { marketCatalog } from '../../relayer/risk/market-catalog.js';
 import { marketTable } from '../../relayer/risk/market-table.js';
-import { SeededRandom } from '../../relayer/risk/seeded-random.js';
+import { SeededRandom } from '../../relayer/seeded-random.js';
 import { config, T0 } from './fixtures.js';
 import { randomAccount, randomMarkets, randomMarketState, randomPrice } from './generators.js';
 import { referenceVerdict, type ReferenceMarket } from './reference.js';

@@ -4,7 +4,7 @@ import { compileAccount } from '../../relayer/risk/compiled-account.js';
 import { marketCatalog } from '../../relayer/risk/market-catalog.js';
 import { marketTable, type MarketTable } from '../../relayer/risk/market-table.js';
 import { requiredAmount } from '../../relayer/risk/required-amount.js';
-import { SeededRandom } from '../../relayer/risk/seeded-random.js';
+import { SeededRandom } from '../../relayer/seeded-random.js';
 import type { AccountState, MarketParams, MarketState } from '../../relayer/risk/types.js';
 import { config, T0 } from './fixtures.js';
 import { randomAccount, randomMarkets, randomPrice } from './generators.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RiskEngine, type RiskChange } from '../../relayer/risk/risk-engine.js';
-import { SeededRandom } from '../../relayer/risk/seeded-random.js';
+import { SeededRandom } from '../../relayer/seeded-random.js';
 import type { AccountState, MarketState } from '../../relayer/risk/types.js';
 import { config, T0 } from './fixtures.js';
 import { randomAccount, randomMarkets, randomPrice } from './generators.js';

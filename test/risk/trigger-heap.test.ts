@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SeededRandom } from '../../relayer/risk/seeded-random.js';
+import { SeededRandom } from '../../relayer/seeded-random.js';
 import { TriggerHeap } from '../../relayer/risk/trigger-heap.js';
 
 function drained(heap: TriggerHeap, limit: number): number[] {
