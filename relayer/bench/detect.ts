@@ -21,7 +21,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { count, eq } from 'drizzle-orm';
-import pg from 'pg';
+import { createScratchDatabase } from '../../db/scratch-database.js';
 import type { Address, Hash } from 'viem';
 import { marketPriceFeedAbi } from '../../chains/contracts/out/MarketPriceFeed.js';
 import { anvilControl } from '../../chains/devnet/control.js';
@@ -76,15 +76,6 @@ async function until(done: () => boolean): Promise<void> {
   while (!done()) await new Promise((resolve) => setTimeout(resolve, 1));
 }
 
-async function admin(url: string, statement: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
-  }
-}
 
 interface Run {
   readonly chain: ManifestChain;
@@ -165,12 +156,9 @@ async function main(): Promise<number> {
     await writeFile(join(dir, 'seed.json'), JSON.stringify(seed()));
     const seeded = await seedAccounts({ manifest: devnet.manifest, file: join(dir, 'seed.json') });
 
-    const database = `relayer_bench_${randomBytes(4).toString('hex')}`;
-    await admin(adminUrl, `create database "${database}"`);
-    cleanups.push(() => admin(adminUrl, `drop database if exists "${database}" with (force)`));
-    const url = new URL(adminUrl);
-    url.pathname = `/${database}`;
-    const ledger: LedgerHandle = await openLedger({ target: { kind: 'postgres', url: url.toString() } });
+    const database = await createScratchDatabase({ adminUrl, prefix: 'relayer_bench_' });
+    cleanups.push(() => database.drop());
+    const ledger: LedgerHandle = await openLedger({ target: { kind: 'postgres', url: database.url } });
     cleanups.push(() => ledger.close());
     await migrateLedger(ledger);
     await registerChains(ledger.db, [{ chainId: chain.chainId, key: chain.key, lzEid: chain.lzEid, wormholeChainId: chain.wormholeChainId, confirmations: 0 }]);

@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Queue, Worker } from 'bullmq';
-import pg from 'pg';
+import { createScratchDatabase } from '../../db/scratch-database.js';
 import { migrateLedger, openLedger, registerChains } from '../../db/index.js';
 import { integerOption, parseCommandLine } from '../cli/args.js';
 import { startOrchestrator } from '../orchestrator/orchestrator.js';
@@ -23,15 +23,6 @@ const concurrency = integerOption({ name: 'concurrency', value: values.concurren
 const adminUrl = process.env.RELAYER_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 async function until(done: () => Promise<boolean>): Promise<void> {
   while (!(await done())) await new Promise((resolve) => setTimeout(resolve, 5));
@@ -43,11 +34,8 @@ const options: SourcingOption[] = [
   { kind: 'local', sourceChainId: 1, sourceKey: 'alpha', transport: null, capacity: 50_000_000_000n, fixedCostUsd: 0.3, latencySeconds: 2, cost: { type: 'cpmm', reserveIn: 2_000_000, reserveOut: 2_000_000, fee: 0.003 } },
 ];
 
-const database = `relayer_bench_${randomBytes(4).toString('hex')}`;
-await admin(`create database "${database}"`);
-const url = new URL(adminUrl);
-url.pathname = `/${database}`;
-const ledger = await openLedger({ target: { kind: 'postgres', url: url.toString() } });
+const database = await createScratchDatabase({ adminUrl, prefix: 'relayer_bench_' });
+const ledger = await openLedger({ target: { kind: 'postgres', url: database.url } });
 const connection = createRedis(redisUrl);
 const prefix = `bench-${randomBytes(4).toString('hex')}`;
 try {
@@ -109,5 +97,5 @@ try {
 } finally {
   connection.disconnect();
   await ledger.close();
-  await admin(`drop database if exists "${database}" with (force)`);
+  await database.drop();
 }

@@ -2,31 +2,19 @@
  * A fresh PostgreSQL database per test file on the real server, dropped afterwards, so files
  * running in parallel never see each other's rows.
  */
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { LedgerHandle } from '../../../db/client.js';
 import { migrateLedger } from '../../../db/migrate.js';
 import { openPostgresLedger } from '../../../db/open-postgres.js';
+import { createScratchDatabase, type ScratchDatabase } from '../../../db/scratch-database.js';
 
 /** The server the suites use; trust auth as user postgres unless overridden. */
 export const ADMIN_URL = process.env.RELAYER_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-export interface TestDatabase {
-  readonly name: string;
-  readonly url: string;
-  drop(): Promise<void>;
-}
+export type TestDatabase = ScratchDatabase;
 
-export async function createTestDatabase(): Promise<TestDatabase> {
-  const name = `relayer_t_${randomBytes(6).toString('hex')}`;
-  await admin(`create database "${name}"`);
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  return {
-    name,
-    url: url.toString(),
-    drop: () => admin(`drop database if exists "${name}" with (force)`),
-  };
+export function createTestDatabase(): Promise<TestDatabase> {
+  return createScratchDatabase({ adminUrl: ADMIN_URL, prefix: 'relayer_t_' });
 }
 
 /** A fresh database, migrated, with a ledger handle on it. */
@@ -51,12 +39,3 @@ export async function connect(url: string): Promise<pg.Client> {
   return client;
 }
 
-async function admin(statement: string): Promise<void> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
-  }
-}
