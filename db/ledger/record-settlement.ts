@@ -5,7 +5,7 @@
  * nothing and returns the existing ids. The first plan recorded under a revision stands: a
  * different plan for the same shortfall is a new revision.
  */
-import { eq } from 'drizzle-orm';
+import { inArray } from 'drizzle-orm';
 import type { Address, Hash } from 'viem';
 import type { LedgerExecutor } from '../client.js';
 import { legIdOf, settlementIdOf } from '../ids.js';
@@ -53,32 +53,53 @@ export async function recordSettlement(
   db: LedgerExecutor,
   params: RecordSettlementParameters,
 ): Promise<RecordSettlementReturnType> {
-  const settlementId = settlementIdOf({ shortfallId: params.shortfallId, revision: params.revision });
-  const legIds = params.legs.map((_, index) => legIdOf({ settlementId, index }));
+  const [recorded] = await recordSettlements(db, [params]);
+  if (!recorded) throw new Error('recordSettlements returned nothing for one settlement');
+  return recorded;
+}
+
+/**
+ * Records many plans in one transaction of three inserts (settlements, legs, first events),
+ * however many there are: under load the orchestrator records its plans in batches. Each
+ * settlement is created or found exactly as `recordSettlement` does it, one by one.
+ */
+export async function recordSettlements(
+  db: LedgerExecutor,
+  batch: readonly RecordSettlementParameters[],
+): Promise<RecordSettlementReturnType[]> {
+  const planned = batch.map((params) => {
+    const settlementId = settlementIdOf({ shortfallId: params.shortfallId, revision: params.revision });
+    return { params, settlementId, legIds: params.legs.map((_, index) => legIdOf({ settlementId, index })) };
+  });
+  const subject = planned.length === 1 ? `settlement ${planned[0]?.settlementId}` : `${planned.length} settlements`;
   try {
     return await db.transaction(async (tx) => {
       const inserted = await tx
         .insert(settlements)
-        .values({
-          id: settlementId,
-          shortfallId: params.shortfallId,
-          revision: params.revision,
-          requiredAmount: params.requiredAmount,
-          coveredAmount: params.coveredAmount,
-          uncoveredAmount: params.requiredAmount - params.coveredAmount,
-          plannedCostUsd: params.plannedCostUsd,
-          plan: params.plan,
-        })
+        .values(
+          planned.map(({ params, settlementId }) => ({
+            id: settlementId,
+            shortfallId: params.shortfallId,
+            revision: params.revision,
+            requiredAmount: params.requiredAmount,
+            coveredAmount: params.coveredAmount,
+            uncoveredAmount: params.requiredAmount - params.coveredAmount,
+            plannedCostUsd: params.plannedCostUsd,
+            plan: params.plan,
+          })),
+        )
         .onConflictDoNothing({ target: settlements.id })
         .returning({ id: settlements.id });
-      if (inserted.length === 0) {
-        const existing = await tx.select({ id: legs.id }).from(legs).where(eq(legs.settlementId, settlementId)).orderBy(legs.legIndex);
-        return { settlementId, legIds: existing.map((leg) => leg.id), created: false };
-      }
-      if (params.legs.length > 0) {
+      const fresh = new Set(inserted.map((row) => row.id));
+      // Only the first of a settlement planned twice in one batch writes its legs.
+      const created = new Set(planned.filter(({ settlementId }) => fresh.delete(settlementId)));
+      const newLegs = [...created].flatMap(({ params, settlementId, legIds }) =>
+        params.legs.map((leg, index) => ({ leg, index, settlementId, legId: legIds[index] ?? legIdOf({ settlementId, index }), params })),
+      );
+      if (newLegs.length > 0) {
         await tx.insert(legs).values(
-          params.legs.map((leg, index) => ({
-            id: legIds[index] ?? legIdOf({ settlementId, index }),
+          newLegs.map(({ leg, index, settlementId, legId }) => ({
+            id: legId,
             settlementId,
             legIndex: index,
             kind: leg.kind,
@@ -93,7 +114,7 @@ export async function recordSettlement(
           })),
         );
         await tx.insert(legEvents).values(
-          legIds.map((legId) => ({
+          newLegs.map(({ legId, settlementId, params }) => ({
             legId,
             seq: 1,
             fromStatus: null,
@@ -104,9 +125,18 @@ export async function recordSettlement(
           })),
         );
       }
-      return { settlementId, legIds, created: true };
+      const existingIds = planned.filter((entry) => !created.has(entry)).map((entry) => entry.settlementId);
+      const existing =
+        existingIds.length === 0
+          ? []
+          : await tx.select({ id: legs.id, settlementId: legs.settlementId }).from(legs).where(inArray(legs.settlementId, existingIds)).orderBy(legs.legIndex);
+      return planned.map((entry) =>
+        created.has(entry)
+          ? { settlementId: entry.settlementId, legIds: entry.legIds, created: true }
+          : { settlementId: entry.settlementId, legIds: existing.filter((leg) => leg.settlementId === entry.settlementId).map((leg) => leg.id), created: false },
+      );
     });
   } catch (error) {
-    throw translateLedgerError({ error, subject: `settlement ${settlementId}` });
+    throw translateLedgerError({ error, subject });
   }
 }

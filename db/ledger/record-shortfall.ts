@@ -46,6 +46,26 @@ export async function recordShortfall(
   return { shortfall: existing, created: false };
 }
 
+/**
+ * Records many reports in one statement (the orchestrator's intake under load); returns, per
+ * report in order, its id and whether this call created it.
+ */
+export async function recordShortfalls(
+  db: LedgerExecutor,
+  params: readonly RecordShortfallParameters[],
+): Promise<{ readonly id: Hash; readonly created: boolean }[]> {
+  if (params.length === 0) return [];
+  const rows = params.map((report) => ({ id: shortfallIdOf(report), ...report, detail: report.detail ?? {} }));
+  const inserted = await db
+    .insert(shortfalls)
+    .values(rows)
+    .onConflictDoNothing({ target: shortfalls.id })
+    .returning({ id: shortfalls.id });
+  const created = new Set(inserted.map((row) => row.id));
+  // The same episode twice in one batch: only its first report creates the row.
+  return rows.map((row) => ({ id: row.id, created: created.delete(row.id) }));
+}
+
 export interface CloseShortfallParameters {
   readonly shortfallId: Hash;
   readonly closedAt: Date;

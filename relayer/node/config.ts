@@ -18,6 +18,9 @@ const url = (protocols: readonly string[]) =>
     }
   }, `must be a URL (${protocols.join(' or ')})`);
 
+const DEFAULT_CONCURRENCY = { shortfalls: 64, plans: 32, legs: 16, deliveries: 16, reconcile: 1 };
+const workerConcurrency = (fallback: number) => z.number().int().min(1, 'must be at least 1').max(1_000, 'must be at most 1000').default(fallback);
+
 const chainSchema = z.object({
   key: z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be lowercase letters, digits and dashes'),
   chainId: z.number().int().positive(),
@@ -71,6 +74,20 @@ export const nodeConfigSchema = z
         localLatencySeconds: z.number().positive().default(2),
       })
       .default({ riskPerSecond: 0.01, legDeadlineSeconds: 3_600, latencySeconds: { layerzero: 30, wormhole: 60 }, liquidityRate: 0.002, localLatencySeconds: 2 }),
+    /** Jobs each worker of this node runs at once, per queue (DESIGN.md section 7). */
+    queues: z
+      .object({
+        concurrency: z
+          .object({
+            shortfalls: workerConcurrency(64),
+            plans: workerConcurrency(32),
+            legs: workerConcurrency(16),
+            deliveries: workerConcurrency(16),
+            reconcile: workerConcurrency(1),
+          })
+          .default(DEFAULT_CONCURRENCY),
+      })
+      .default({ concurrency: DEFAULT_CONCURRENCY }),
     reconcile: z.object({ everyMs: z.number().int().positive().default(30_000), slaSeconds: z.number().int().positive().default(900) }).default({ everyMs: 30_000, slaSeconds: 900 }),
     /** The watchers' risk math (DESIGN.md section 5) and how they follow their chains. */
     watchers: z

@@ -115,6 +115,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       legExecutor: new ChainLegExecutor(context),
       riskPerSecond: config.planner.riskPerSecond,
       legDeadlineSeconds: config.planner.legDeadlineSeconds,
+      concurrency: config.queues.concurrency,
       onPlanned: (plan) => {
         metrics?.plannerCost.observe(plan.totalCost);
         if (plan.uncovered > 0) metrics?.plannerUncovered.inc(plan.uncovered);

@@ -1,12 +1,13 @@
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { UnrecoverableError, Worker, type FlowJob, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Hash } from 'viem';
-import { recordShortfall, type LedgerDatabase } from '../../db/index.js';
+import { recordSettlements, recordShortfalls, type LedgerDatabase, type RecordSettlementReturnType } from '../../db/index.js';
 import type { Plan } from '../planner/types.js';
 import { fieldPath } from '../validation.js';
-import { planSettlement } from './plan-settlement.js';
+import { createBatcher } from './batcher.js';
+import { settlementPlan, type SettlementPlan } from './plan-settlement.js';
 import { defaultJobOptions, jobId, openQueues, type QueueName, type Queues } from './queues.js';
-import { shortfallIdOfReport, shortfallRecord, shortfallReportSchema, type ShortfallReport } from './shortfall-report.js';
+import { shortfallIdOfReport, shortfallRecord, shortfallReportSchema, type ParsedReport, type ShortfallReport } from './shortfall-report.js';
 import type { OptionSource } from './sourcing-option.js';
 
 /** Moves legs on chain; each step is idempotent and throws to be retried. */
@@ -32,6 +33,11 @@ export interface OrchestratorOptions {
   readonly reconciler?: { readonly everyMs: number; run(): Promise<Record<string, unknown>> };
   /** Told of every plan made (for metrics). */
   readonly onPlanned?: (plan: Plan) => void;
+  /**
+   * How long a job's lock lasts and how often stalled jobs (a worker that died holding one)
+   * go back to waiting; BullMQ's defaults are 30 s each.
+   */
+  readonly workerOptions?: { readonly lockDuration?: number; readonly stalledInterval?: number };
   /** Which workers this node runs (default: every queue it has what it needs for). */
   readonly run?: readonly QueueName[];
 }
@@ -56,6 +62,25 @@ function parseReport(data: unknown) {
   return parsed.data;
 }
 
+const flowJobOptions = (kind: string, id: string) => ({ ...defaultJobOptions, jobId: jobId(kind, id) });
+
+/** A settlement's flow: each leg's `send` under its `deliver`, every leg under the `settle`. */
+function settlementFlow(settlement: { settlementId: Hash; legIds: readonly Hash[] }): FlowJob {
+  return {
+    name: 'settle',
+    queueName: 'legs',
+    data: { settlementId: settlement.settlementId },
+    opts: flowJobOptions('settle', settlement.settlementId),
+    children: settlement.legIds.map((legId) => ({
+      name: 'deliver',
+      queueName: 'deliveries',
+      data: { legId },
+      opts: flowJobOptions('deliver', legId),
+      children: [{ name: 'send', queueName: 'legs', data: { legId }, opts: flowJobOptions('send', legId) }],
+    })),
+  };
+}
+
 /**
  * The orchestrator's queues and workers, wired explicitly (DESIGN.md section 7):
  * `shortfalls` records the episode and asks for a plan; `plans` plans the cheapest sourcing,
@@ -71,44 +96,45 @@ export function startOrchestrator(options: OrchestratorOptions): Orchestrator {
   const workers: Worker[] = [];
   const worker = (name: QueueName, processor: (job: Job) => Promise<unknown>): void => {
     if (!runs(name)) return;
-    workers.push(new Worker(name, processor, { connection: options.connection, prefix: options.prefix, concurrency: concurrency(name), autorun: true }));
+    workers.push(new Worker(name, processor, { ...options.workerOptions, connection: options.connection, prefix: options.prefix, concurrency: concurrency(name), autorun: true }));
   };
 
-  worker('shortfalls', async (job) => {
-    const report = parseReport(job.data);
-    const { shortfall } = await recordShortfall(options.ledger, shortfallRecord(report));
-    await queues.byName.plans.add('plan', job.data, { jobId: jobId('plan', shortfall.id) });
-    return { shortfallId: shortfall.id };
+  // Intake: the shortfalls that concurrent jobs took are recorded in one statement, and their
+  // plan jobs added in one round trip.
+  const recordIntake = createBatcher<{ report: ParsedReport; data: unknown }, Hash>({
+    maxSize: 256,
+    maxInFlight: 4,
+    run: async (batch) => {
+      const recorded = await recordShortfalls(options.ledger, batch.map(({ report }) => shortfallRecord(report)));
+      await queues.byName.plans.addBulk(batch.map(({ data }, i) => ({ name: 'plan', data, opts: { jobId: jobId('plan', recorded[i]?.id ?? '') } })));
+      return recorded.map(({ id }) => id);
+    },
   });
+  worker('shortfalls', async (job) => ({ shortfallId: await recordIntake({ report: parseReport(job.data), data: job.data }) }));
 
+  // Planning is per job (each reads its own options); recording the plans and adding their
+  // flows is batched like the intake.
+  const recordPlans = createBatcher<SettlementPlan, RecordSettlementReturnType>({
+    maxSize: 128,
+    maxInFlight: 4,
+    run: async (batch) => {
+      const recorded = await recordSettlements(options.ledger, batch.map(({ record }) => record));
+      await queues.flows.addBulk(recorded.map(settlementFlow));
+      return recorded;
+    },
+  });
   worker('plans', async (job) => {
     const report = parseReport(job.data);
-    const shortfallId = shortfallIdOfReport(report);
-    const sourcing = await options.optionSource.optionsFor(report);
-    const settlement = await planSettlement({
-      ledger: options.ledger,
-      shortfallId,
+    const planned = settlementPlan({
+      shortfallId: shortfallIdOfReport(report),
       report,
-      options: sourcing,
+      options: await options.optionSource.optionsFor(report),
       riskPerSecond: options.riskPerSecond,
       deadline: new Date(Date.now() + (options.legDeadlineSeconds ?? 3_600) * 1_000),
     });
-    if (settlement.created) options.onPlanned?.(settlement.plan);
-    const opts = (kind: string, id: string) => ({ ...defaultJobOptions, jobId: jobId(kind, id) });
-    await queues.flows.add({
-      name: 'settle',
-      queueName: 'legs',
-      data: { settlementId: settlement.settlementId },
-      opts: opts('settle', settlement.settlementId),
-      children: settlement.legIds.map((legId) => ({
-        name: 'deliver',
-        queueName: 'deliveries',
-        data: { legId },
-        opts: opts('deliver', legId),
-        children: [{ name: 'send', queueName: 'legs', data: { legId }, opts: opts('send', legId) }],
-      })),
-    });
-    return { settlementId: settlement.settlementId, legs: settlement.legIds.length, uncovered: settlement.plan.uncovered };
+    const settlement = await recordPlans(planned);
+    if (settlement.created) options.onPlanned?.(planned.plan);
+    return { settlementId: settlement.settlementId, legs: settlement.legIds.length, uncovered: planned.plan.uncovered };
   });
 
   const legExecutor = options.legExecutor;
@@ -132,15 +158,22 @@ export function startOrchestrator(options: OrchestratorOptions): Orchestrator {
     scheduled = queues.byName.reconcile.upsertJobScheduler('reconcile', { every: reconciler.everyMs }, { name: 'reconcile' });
   }
 
+  // A price move breaches many accounts at once: their reports go to Redis in one round trip.
+  const enqueueReport = createBatcher<ShortfallReport, Hash>({
+    maxSize: 500,
+    maxInFlight: 2,
+    run: async (reports) => {
+      const ids = reports.map(shortfallIdOfReport);
+      await queues.byName.shortfalls.addBulk(reports.map((report, i) => ({ name: 'shortfall', data: report, opts: { jobId: jobId('shortfall', ids[i] ?? '') } })));
+      return ids;
+    },
+  });
+
   let closing: Promise<void> | undefined;
   return {
     queues,
     scheduled,
-    async reportShortfall(report) {
-      const shortfallId = shortfallIdOfReport(report);
-      await queues.byName.shortfalls.add('shortfall', report, { jobId: jobId('shortfall', shortfallId) });
-      return shortfallId;
-    },
+    reportShortfall: enqueueReport,
     close: () =>
       (closing ??= (async () => {
         await scheduled.catch(() => undefined);

@@ -1,5 +1,5 @@
 import type { Hash } from 'viem';
-import { recordSettlement, type LedgerExecutor, type PlannedLeg } from '../../db/index.js';
+import { recordSettlement, type LedgerExecutor, type PlannedLeg, type RecordSettlementParameters, type RecordSettlementReturnType } from '../../db/index.js';
 import { RelayerError } from '../errors.js';
 import { plan } from '../planner/plan.js';
 import type { Plan } from '../planner/types.js';
@@ -39,27 +39,25 @@ export function legAmounts(params: { plan: Plan; options: readonly SourcingOptio
   return amounts;
 }
 
-export interface PlanSettlementReturnType {
-  readonly settlementId: Hash;
-  readonly legIds: readonly Hash[];
+export interface SettlementPlan {
+  /** What the ledger records: the settlement and its legs, all `planned`. */
+  readonly record: RecordSettlementParameters;
   readonly plan: Plan;
-  readonly created: boolean;
 }
 
-/**
- * Plans how to cover a shortfall and records the settlement with its legs (all `planned`).
- * Recording is idempotent: the same shortfall planned again (a retried job) returns the legs
- * recorded the first time, so one episode is one settlement.
- */
-export async function planSettlement(params: {
-  ledger: LedgerExecutor;
+export interface PlanSettlementReturnType extends RecordSettlementReturnType {
+  readonly plan: Plan;
+}
+
+/** Plans how to cover a shortfall (pure): the cheapest sourcing, as legs in base units. */
+export function settlementPlan(params: {
   shortfallId: Hash;
   report: ShortfallReport;
   options: readonly SourcingOption[];
   riskPerSecond: number;
   /** When the legs' destinations stop accepting them. */
   deadline: Date;
-}): Promise<PlanSettlementReturnType> {
+}): SettlementPlan {
   const { report, options } = params;
   const required = BigInt(report.requiredAmount);
   const result = plan({
@@ -89,14 +87,26 @@ export async function planSettlement(params: {
       ...(option.marketId ? { marketId: option.marketId } : {}),
       ...(option.positionSize === undefined ? {} : { positionSize: option.positionSize }),
     }));
-  const recorded = await recordSettlement(params.ledger, {
-    shortfallId: params.shortfallId,
-    revision: 0,
-    requiredAmount: required,
-    coveredAmount: covered,
-    plannedCostUsd: result.totalCost.toFixed(6),
-    plan: { ...result },
-    legs,
-  });
-  return { ...recorded, plan: result };
+  return {
+    plan: result,
+    record: {
+      shortfallId: params.shortfallId,
+      revision: 0,
+      requiredAmount: required,
+      coveredAmount: covered,
+      plannedCostUsd: result.totalCost.toFixed(6),
+      plan: { ...result },
+      legs,
+    },
+  };
+}
+
+/**
+ * Plans a shortfall and records the settlement with its legs. Recording is idempotent: the
+ * same shortfall planned again (a retried job) returns the legs recorded the first time, so
+ * one episode is one settlement.
+ */
+export async function planSettlement(params: Parameters<typeof settlementPlan>[0] & { ledger: LedgerExecutor }): Promise<PlanSettlementReturnType> {
+  const { record, plan: result } = settlementPlan(params);
+  return { ...(await recordSettlement(params.ledger, record)), plan: result };
 }

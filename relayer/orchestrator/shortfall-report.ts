@@ -30,13 +30,15 @@ export const shortfallReportSchema = z.object({
 });
 
 export type ShortfallReport = z.input<typeof shortfallReportSchema>;
+/** A report as validated: addresses checksummed. */
+export type ParsedReport = z.output<typeof shortfallReportSchema>;
 
 export function shortfallIdOfReport(report: ShortfallReport) {
   return shortfallIdOf({ chainId: report.chainId, engine: getAddress(report.engine), account: getAddress(report.account), episode: BigInt(report.episode) });
 }
 
 /** The ledger row for a (validated) report. */
-export function shortfallRecord(report: z.output<typeof shortfallReportSchema>): RecordShortfallParameters {
+export function shortfallRecord(report: ParsedReport): RecordShortfallParameters {
   return {
     chainId: report.chainId,
     engine: report.engine,

@@ -1,5 +1,10 @@
-/** The ledger's other records: shortfalls, watcher checkpoints, observed messages, reconciliation runs. */
-import { eq, sql } from 'drizzle-orm';
+/**
+ * The ledger's other records: shortfalls, watcher checkpoints, observed messages, reconciliation
+ * runs; and the orchestrator's batched writes (many shortfalls in one statement, many plans in
+ * one transaction).
+ */
+import { eq, inArray, sql } from 'drizzle-orm';
+import type { Hash } from 'viem';
 import { getAddress } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerDatabase } from '../../db/client.js';
@@ -10,15 +15,20 @@ import {
   getCheckpoint,
   recordMessage,
   recordMessageDelivery,
+  recordSettlement,
+  recordSettlements,
   recordShortfall,
+  recordShortfalls,
   resolveFinding,
   recordFinding,
   saveCheckpoint,
   startReconciliationRun,
+  type RecordSettlementParameters,
+  type RecordShortfallParameters,
 } from '../../db/ledger/index.js';
 import type { MessageRef } from '../../db/message-id.js';
-import { messages, reconciliationRuns } from '../../db/schema/index.js';
-import { ALPHA, BETA, ENGINE, accountOf, hashOf, seedChains } from './support/fixtures.js';
+import { legEvents, legs, messages, reconciliationRuns, settlements, shortfalls } from '../../db/schema/index.js';
+import { ALPHA, BETA, ENGINE, GAMMA, accountOf, collateralLeg, hashOf, seedChains } from './support/fixtures.js';
 import { createMigratedLedger } from './support/test-database.js';
 
 let db: LedgerDatabase;
@@ -121,5 +131,91 @@ describe('reconciliation runs', () => {
     expect(await resolveFinding(db, { findingId, resolution: 'again' })).toBe(false);
     const open = await db.execute<{ n: number }>(sql`select count(*)::int as n from reconciliation_findings where resolved_at is null`);
     expect(open.rows).toEqual([{ n: 0 }]);
+  });
+});
+
+let episodes = 5_000_000n;
+function report(overrides: Partial<RecordShortfallParameters> = {}): RecordShortfallParameters {
+  episodes += 1n;
+  return {
+    chainId: ALPHA,
+    engine: ENGINE,
+    account: accountOf(9),
+    episode: episodes,
+    reason: 'breach',
+    equity: 90n,
+    maintenance: 100n,
+    requiredAmount: 25n,
+    detectedBlock: 7n,
+    detectedAt: new Date('2026-11-30T00:00:00Z'),
+    ...overrides,
+  };
+}
+
+/** Two fresh shortfalls, recorded together. */
+async function twoShortfalls(): Promise<[Hash, Hash]> {
+  const [a, b] = await recordShortfalls(db, [report(), report()]);
+  if (!a || !b) throw new Error('two shortfalls recorded, fewer returned');
+  return [a.id, b.id];
+}
+
+function plan(shortfallId: Hash, amounts: readonly bigint[]): RecordSettlementParameters {
+  const total = amounts.reduce((a, b) => a + b, 0n);
+  return { shortfallId, revision: 0, requiredAmount: total, coveredAmount: total, plannedCostUsd: '0.5', plan: { legs: amounts.length }, legs: amounts.map((amount) => collateralLeg(amount)) };
+}
+
+describe('recording shortfalls in a batch', () => {
+  it('creates each new episode once, in order, and leaves an episode already recorded as it was', async () => {
+    const known = report({ requiredAmount: 11n });
+    await recordShortfall(db, known);
+    const fresh = report({ requiredAmount: 12n });
+    const result = await recordShortfalls(db, [fresh, { ...known, requiredAmount: 999n }, { ...fresh, requiredAmount: 998n }]);
+    expect(result).toEqual([
+      { id: shortfallIdOf(fresh), created: true },
+      { id: shortfallIdOf(known), created: false },
+      { id: shortfallIdOf(fresh), created: false },
+    ]);
+    const rows = await db.select().from(shortfalls).where(inArray(shortfalls.id, [shortfallIdOf(fresh), shortfallIdOf(known)]));
+    expect(new Map(rows.map((row) => [row.id, row.requiredAmount]))).toEqual(new Map([[shortfallIdOf(fresh), 12n], [shortfallIdOf(known), 11n]]));
+  });
+
+  it('writes nothing when one report of the batch cannot be recorded', async () => {
+    const good = report();
+    await expect(recordShortfalls(db, [good, report({ chainId: 999_999 })])).rejects.toThrow();
+    expect(await db.select().from(shortfalls).where(eq(shortfalls.id, shortfallIdOf(good)))).toEqual([]);
+  });
+});
+
+describe('recording plans in a batch', () => {
+  it('records each settlement with its legs and first events, as one plan at a time would', async () => {
+    const [a, b] = await twoShortfalls();
+    const batch = await recordSettlements(db, [plan(a, [10n, 15n]), plan(b, [25n])]);
+    expect(batch.map((s) => [s.created, s.legIds.length])).toEqual([[true, 2], [true, 1]]);
+    const alone = await recordSettlement(db, plan(a, [10n, 15n]));
+    expect(alone).toEqual({ ...batch[0], created: false });
+    const recorded = await db.select().from(legs).where(inArray(legs.settlementId, batch.map((s) => s.settlementId)));
+    expect(recorded.map((leg) => [leg.settlementId, leg.legIndex, leg.amount, leg.status]).sort()).toEqual(
+      [[batch[0]?.settlementId, 0, 10n, 'planned'], [batch[0]?.settlementId, 1, 15n, 'planned'], [batch[1]?.settlementId, 0, 25n, 'planned']].sort(),
+    );
+    const events = await db.select().from(legEvents).where(inArray(legEvents.legId, recorded.map((leg) => leg.id)));
+    expect(events.map((event) => [event.seq, event.toStatus])).toEqual([[1, 'planned'], [1, 'planned'], [1, 'planned']]);
+  });
+
+  it('keeps the first plan of a shortfall planned twice in one batch, and the one recorded before', async () => {
+    const [known, fresh] = await twoShortfalls();
+    const before = await recordSettlement(db, plan(known, [5n]));
+    const batch = await recordSettlements(db, [plan(fresh, [7n, 8n]), plan(known, [1n, 2n, 3n]), plan(fresh, [15n])]);
+    expect(batch.map((s) => s.created)).toEqual([true, false, false]);
+    expect(batch[1]?.legIds).toEqual(before.legIds);
+    expect(batch[2]?.legIds).toEqual(batch[0]?.legIds);
+    const [settlement] = await db.select().from(settlements).where(eq(settlements.id, batch[0]?.settlementId ?? '0x'));
+    expect(settlement?.requiredAmount).toBe(15n);
+  });
+
+  it('writes nothing of the batch when one of its plans is refused', async () => {
+    const [good, bad] = await twoShortfalls();
+    const refused = { ...plan(bad, [4n]), legs: [collateralLeg(4n, { sourceChainId: 999_999, destinationChainId: GAMMA })] };
+    await expect(recordSettlements(db, [plan(good, [3n]), refused])).rejects.toThrow(/legs/);
+    expect(await db.select().from(settlements).where(inArray(settlements.shortfallId, [good, bad]))).toEqual([]);
   });
 });

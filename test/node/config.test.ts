@@ -25,6 +25,9 @@ describe('the node config', () => {
     const config = await resolveNodeConfig({ value: valid, source: 'node.json', env });
     expect(config.redis.url).toBe('redis://127.0.0.1:6379');
     expect(config.chains[0]?.confirmations).toBe(1);
+    expect(config.queues.concurrency).toEqual({ shortfalls: 64, plans: 32, legs: 16, deliveries: 16, reconcile: 1 });
+    const tuned = await resolveNodeConfig({ value: { ...valid, queues: { concurrency: { legs: 4 } } }, source: 'node.json', env });
+    expect(tuned.queues.concurrency).toMatchObject({ legs: 4, shortfalls: 64 });
     expect(config.secrets.relayerKey).toBe(KEY);
     expect(config.secrets.databaseUrl).toBeUndefined();
   });
@@ -44,6 +47,7 @@ describe('the node config', () => {
     [{ chains: [{ ...chain(0), contracts: { ...contracts, vault: '0x12' } }] }, env, 'node.json: chains[0].contracts.vault: must be a 0x-prefixed 20-byte hex address'],
     [{ ...valid, redis: { url: 'http://127.0.0.1:6379' } }, env, 'node.json: redis.url: must be a URL (redis: or rediss:)'],
     [{ ...valid, http: { port: 70000 } }, env, 'node.json: http.port'],
+    [{ ...valid, queues: { concurrency: { plans: 0 } } }, env, 'node.json: queues.concurrency.plans: must be at least 1'],
     [{ ...valid, messaging: { wormhole: { vaaSource: 'wormholescan' } } }, env, 'node.json: messaging.wormhole.apiUrl'],
     [valid, { ...env, RELAYER_PRIVATE_KEY: undefined }, 'RELAYER_PRIVATE_KEY is not set'],
     [valid, { ...env, RELAYER_PRIVATE_KEY: '0x1234' }, 'RELAYER_PRIVATE_KEY must be a 0x-prefixed 32-byte hex private key'],

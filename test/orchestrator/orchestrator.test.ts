@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { eq } from 'drizzle-orm';
+import { eq, inArray } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import type { Hash } from 'viem';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -170,6 +170,23 @@ describe('the orchestrator', () => {
     expect(failed?.failedReason).toMatch(/malformed shortfall report: account: must be a 0x-prefixed 20-byte hex address/);
     expect(failed?.attemptsMade).toBe(1);
     expect(await ledger.db.select().from(shortfalls).where(eq(shortfalls.account, bad.account as Hash))).toEqual([]);
+  });
+
+  it('a report the ledger refuses holds up only itself, not the reports recorded together with it', async () => {
+    const executor = new RecordingExecutor();
+    const orchestrator = start({ optionSource: new FixedOptions([collateral(BETA, 'beta', 0.001)]), legExecutor: executor });
+    const good = Array.from({ length: 12 }, () => report());
+    const unknownChain = report({ chainId: 424_242 }); // valid as a report, not a chain the ledger knows
+    const ids = await Promise.all([...good.slice(0, 6), unknownChain, ...good.slice(6)].map((r) => orchestrator.reportShortfall(r)));
+    await waitForSettle(orchestrator, good.length);
+
+    const settled = await ledger.db.select().from(settlements).where(inArray(settlements.shortfallId, ids));
+    expect(settled).toHaveLength(good.length);
+    expect(settled.map((s) => s.shortfallId)).not.toContain(ids[6]);
+    const refused = await orchestrator.queues.byName.shortfalls.getJob(`shortfall-${ids[6]}`);
+    expect(await refused?.getState()).toBe('delayed'); // retried with backoff, not lost
+    expect(refused?.failedReason).toMatch(/shortfalls/);
+    expect(new Set(executor.executed).size).toBe(good.length);
   });
 
   it('closes gracefully: a leg in flight finishes, nothing is left active', async () => {
