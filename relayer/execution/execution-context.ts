@@ -1,4 +1,4 @@
-import type { Address } from 'viem';
+import type { Address, Hash } from 'viem';
 import type { LedgerDatabase } from '../../db/index.js';
 import type { Transport, TransportKind } from '../../chains/messaging/transport.js';
 import type { Signer } from '../../chains/signer.js';
@@ -24,6 +24,8 @@ export interface ExecutionContext {
   readonly receiveGas?: bigint;
   /** Told when a leg is credited, with its seconds from the source transaction (for metrics). */
   readonly onCredited?: (params: { transport: string; seconds: number }) => void;
+  /** Told when a leg's source transaction is mined, before the ledger records it (for metrics and crash tests). */
+  readonly onSourceMined?: (params: { legId: Hash; txHash: Hash }) => void | Promise<void>;
 }
 
 export function chainOf(context: ExecutionContext, chainId: number): ExecutionChain {

@@ -60,6 +60,7 @@ export async function sendLegStep(context: ExecutionContext, legId: Hash): Promi
       await advanceLeg(context, { legId, from: 'submitted', to: 'failed', error: shortReason(error) });
       throw new UnrecoverableError(`leg ${legId} refused by the source vault: ${shortReason(error)}`);
     }
+    await context.onSourceMined?.({ legId, txHash: receipt.transactionHash });
   }
   await recordSent(context, { leg, source, destination, receipt });
 }
