@@ -50,6 +50,11 @@ type WriteParameters<
 
 const stringify = (value: unknown): string => (typeof value === 'bigint' ? value.toString() : JSON.stringify(value));
 
+/** A decoded custom error as one line: `Name(arg, arg)`. */
+export function errorCall(errorName: string, args: readonly unknown[] = []): string {
+  return `${errorName}(${args.map(stringify).join(', ')})`;
+}
+
 /**
  * Why a call failed, in one line: the decoded custom error with its arguments or the revert
  * reason when the contract gave one, else viem's short message.
@@ -58,7 +63,7 @@ export function shortReason(error: unknown): string {
   if (!(error instanceof BaseError)) return error instanceof Error ? (error.message.split('\n')[0] ?? error.name) : String(error);
   const reverted = error.walk((e) => e instanceof ContractFunctionRevertedError);
   if (reverted instanceof ContractFunctionRevertedError) {
-    if (reverted.data) return `reverted with ${reverted.data.errorName}(${(reverted.data.args ?? []).map(stringify).join(', ')})`;
+    if (reverted.data) return `reverted with ${errorCall(reverted.data.errorName, reverted.data.args)}`;
     if (reverted.reason) return `reverted: ${reverted.reason}`;
     if (reverted.signature) return `reverted with unknown error ${reverted.signature}`;
   }
@@ -70,12 +75,26 @@ export function shortReason(error: unknown): string {
  * as opposed to the network or node failing (worth retrying).
  */
 export function isRevert(error: unknown): boolean {
+  return revertOf(error) !== undefined;
+}
+
+/**
+ * The name of the custom error a call reverted with (`LegExpired`, say), when the caller's ABI
+ * knows it: what a caller decides on, since the message around it is for people.
+ */
+export function revertErrorName(error: unknown): string | undefined {
+  return revertOf(error)?.data?.errorName;
+}
+
+/** The revert somewhere in an error's cause chain (our errors wrap viem's). */
+function revertOf(error: unknown): ContractFunctionRevertedError | undefined {
   let current: unknown = error;
   while (current instanceof Error) {
-    if (current instanceof BaseError && current.walk((e) => e instanceof ContractFunctionRevertedError)) return true;
+    const reverted = current instanceof BaseError ? current.walk((e) => e instanceof ContractFunctionRevertedError) : null;
+    if (reverted instanceof ContractFunctionRevertedError) return reverted;
     current = current.cause;
   }
-  return false;
+  return undefined;
 }
 
 /**

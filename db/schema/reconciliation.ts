@@ -19,6 +19,8 @@ export const FINDING_KINDS = [
   'stuck_leg',
   'supply_mismatch',
   'ledger_chain_mismatch',
+  /** A destination vault refused a delivery: a forged or invalid message, or a leg refused for good. */
+  'refused_delivery',
 ] as const;
 export const FINDING_SEVERITIES = ['info', 'warning', 'critical'] as const;
 

@@ -1,13 +1,15 @@
 import { UnrecoverableError } from 'bullmq';
 import type { Hash } from 'viem';
-import { getLeg, listLegEvents, type Leg } from '../../db/index.js';
+import { getLeg, listLegEvents, recordLegAttempt, type Leg } from '../../db/index.js';
 import { legPayload } from '../../chains/protocol/legs.js';
+import { rejectionReason } from '../../chains/protocol/rejection.js';
 import type { OutboundMessage } from '../../chains/messaging/transport.js';
-import { isRevert, shortReason } from '../../chains/signer.js';
+import { isRevert, revertErrorName, shortReason } from '../../chains/signer.js';
 import { RelayerError } from '../errors.js';
 import { advanceLeg } from './advance-leg.js';
+import { refusalFailsLeg, refusedDeliveryError } from './delivery-refusal.js';
 import { chainOf, type ExecutionContext } from './execution-context.js';
-import { findLegReceived } from './leg-logs.js';
+import { findLegReceived, findLegRejected } from './leg-logs.js';
 import { vaultLegOf } from './send-leg.js';
 
 /** The leg's message, identified again from its source transaction (the chain is the record). */
@@ -29,7 +31,9 @@ async function messageOf(context: ExecutionContext, leg: Leg): Promise<OutboundM
  * `verified`, `delivered` (the delivery transaction) and `credited` (what the vault minted,
  * read from its `LegReceived`). Delivery is idempotent, so a retry after a crash re-reads
  * where the message is and records only what is missing. A destination that refuses the leg
- * (expired, say) fails it: the amount was burned, so reconciliation refunds it.
+ * (expired, say; over LayerZero it consumes the message with `LegRejected`) fails it: the
+ * amount was burned, so reconciliation refunds it. One that refuses only the delivered
+ * message (a forged VAA) leaves the leg as it is, records the attempt and retries.
  */
 export async function deliverLegStep(context: ExecutionContext, legId: Hash): Promise<void> {
   const leg = await getLeg(context.ledger, legId);
@@ -40,15 +44,20 @@ export async function deliverLegStep(context: ExecutionContext, legId: Hash): Pr
   const destination = chainOf(context, leg.destinationChainId);
   const message = await messageOf(context, leg);
   let deliveryTx: Hash | undefined;
+  let refusal: unknown;
   try {
     deliveryTx = (await context.transports[leg.transport].deliver(message)).txHash;
   } catch (error) {
     if (!isRevert(error)) throw error;
-    await advanceLeg(context, { legId, from: leg.status, to: 'failed', error: `destination refused: ${shortReason(error)}` });
-    throw new UnrecoverableError(`leg ${legId} refused by the destination vault: ${shortReason(error)}`);
+    // Judged below: another worker may have delivered the leg meanwhile, and then it is credited, not refused.
+    refusal = error;
   }
   const received = await findLegReceived({ chain: destination, legId, fromBlock: 0n });
-  if (!received) throw new RelayerError(`leg ${legId} delivered but no LegReceived on chain ${destination.chainId} yet`, { retryable: true });
+  if (!received) {
+    if (refusal !== undefined) await refused(context, leg, refusal);
+    await failIfRejected(context, leg, message);
+    throw new RelayerError(`leg ${legId} delivered but no LegReceived on chain ${destination.chainId} yet`, { retryable: true });
+  }
   const block = await destination.signer.public.getBlock({ blockHash: received.blockHash });
   const onDestination = {
     chainId: destination.chainId,
@@ -67,4 +76,32 @@ export async function deliverLegStep(context: ExecutionContext, legId: Hash): Pr
   });
   const sentAt = (await listLegEvents(context.ledger, legId)).find((event) => event.toStatus === 'sent')?.occurredAt;
   if (sentAt) context.onCredited?.({ transport: leg.transport, seconds: (onDestination.occurredAt.getTime() - sentAt.getTime()) / 1000 });
+}
+
+/** The destination reverted the delivery: the leg fails, or only this attempt did (recorded, retried). */
+async function refused(context: ExecutionContext, leg: Leg, error: unknown): Promise<never> {
+  const reason = shortReason(error);
+  if (refusalFailsLeg(revertErrorName(error))) {
+    await advanceLeg(context, { legId: leg.id, from: leg.status, to: 'failed', error: refusedDeliveryError(reason) });
+    throw new UnrecoverableError(`leg ${leg.id} refused by the destination vault: ${reason}`);
+  }
+  await recordLegAttempt(context.ledger, { legId: leg.id, status: leg.status, error: refusedDeliveryError(reason) });
+  throw new RelayerError(`leg ${leg.id}: the destination refused the delivered message, not the leg: ${reason}`, { retryable: true, cause: error });
+}
+
+/** A LayerZero message the destination consumed with `LegRejected` never executes: the leg fails with the vault's reason. */
+async function failIfRejected(context: ExecutionContext, leg: Leg, message: OutboundMessage): Promise<void> {
+  if (message.id.transport !== 'layerzero') return;
+  const destination = chainOf(context, leg.destinationChainId);
+  const rejected = await findLegRejected({ chain: destination, srcChainId: leg.sourceChainId, messageRef: message.id.guid, fromBlock: 0n });
+  if (!rejected) return;
+  const reason = rejectionReason(rejected.args.reason);
+  await advanceLeg(context, {
+    legId: leg.id,
+    from: leg.status,
+    to: 'failed',
+    error: refusedDeliveryError(reason),
+    evidence: { chainId: destination.chainId, txHash: rejected.transactionHash, blockNumber: rejected.blockNumber, blockHash: rejected.blockHash },
+  });
+  throw new UnrecoverableError(`leg ${leg.id} rejected by the destination vault: ${reason}`);
 }

@@ -5,20 +5,23 @@ import {
   legs,
   markLegsReconciled,
   recordFinding,
+  refundRefusal,
   startReconciliationRun,
   type FindingKind,
   type FindingSeverity,
   type Leg,
 } from '../../db/index.js';
-import type { ExecutionContext } from '../execution/execution-context.js';
+import type { ExecutionChain, ExecutionContext } from '../execution/execution-context.js';
 import { refundExpiredLeg } from './refund-leg.js';
-import { inFlight, readVaults, type VaultView } from './vault-ledger-view.js';
+import { refusedDeliveries } from './refused-deliveries.js';
+import { inFlight, readVaults, type SentLeg, type VaultView } from './vault-ledger-view.js';
 
 export interface Finding {
   readonly kind: FindingKind;
   readonly severity: FindingSeverity;
   readonly legId?: Hash;
   readonly chainId?: number;
+  readonly messageId?: string;
   readonly expected?: bigint;
   readonly actual?: bigint;
   readonly detail?: Record<string, unknown>;
@@ -29,7 +32,7 @@ export interface ReconcileResult {
   readonly findings: readonly Finding[];
   /** Legs found consistent with the chains: debited = sent = credited, once. */
   readonly reconciled: number;
-  /** Expired legs refunded by this run. */
+  /** Legs refunded by this run: expired in flight, or failed after their source burned the amount. */
   readonly refunded: readonly Hash[];
   readonly supply: { readonly onChains: bigint; readonly inFlight: bigint; readonly issued: bigint };
 }
@@ -39,16 +42,17 @@ const IN_FLIGHT = ['sent', 'verified', 'delivered'] as const;
 /**
  * Checks the ledger against the vaults (DESIGN.md section 1, step 4): per leg, the source's
  * debit equals the message's amount equals the destination's credit, and nothing is credited
- * twice; a leg in flight past its SLA is flagged, and refunded when its deadline has passed
- * (the destination can then never execute it); a leg on chain that the ledger does not know
- * is flagged; and the supply over all chains plus what is in flight equals what was issued.
+ * twice; a leg in flight past its SLA, or failed after its source burned the amount, is
+ * flagged, and refunded when its deadline has passed (the destination can then never execute
+ * it); a leg on chain that the ledger does not know, and a delivery a destination refused, are
+ * flagged; and the supply over all chains plus what is in flight equals what was issued.
  * Every finding is a row of the run.
  */
 export async function reconcile(params: {
   context: ExecutionContext;
   tokens: ReadonlyMap<number, Address>;
   slaSeconds: number;
-  /** Refund expired legs (the default); false only flags them. */
+  /** Refund the legs owed a refund (the default); false only flags them. */
   refundExpired?: boolean;
 }): Promise<ReconcileResult> {
   const { context } = params;
@@ -65,20 +69,25 @@ export async function reconcile(params: {
     const verdict = checkLeg(leg, view);
     findings.push(...verdict.findings);
     if (verdict.consistent && leg.status === 'credited') reconciled.push(leg.id);
-    if ((IN_FLIGHT as readonly string[]).includes(leg.status)) {
-      const stuck = await stuckVerdict({ context, leg, view, slaSeconds: params.slaSeconds });
-      if (stuck) {
-        findings.push(stuck.finding);
-        if (stuck.expired && params.refundExpired !== false) {
-          await refundExpiredLeg({ context, leg });
-          refunded.push(leg.id);
-        }
+    const owed = (IN_FLIGHT as readonly string[]).includes(leg.status) ? await stuckVerdict({ context, leg, view, slaSeconds: params.slaSeconds }) : await unrefundedVerdict({ context, leg, view });
+    if (owed) {
+      findings.push(owed.finding);
+      if (owed.expired && params.refundExpired !== false) {
+        await refundExpiredLeg({ context, leg });
+        refunded.push(leg.id);
       }
     }
   }
+  findings.push(...refusedDeliveries(ledgerLegs, view));
   for (const [legId, sent] of view.sent) {
     // The leg id goes in the detail: findings reference only legs the ledger has.
     if (!known.has(legId)) findings.push({ kind: 'unknown_message', severity: 'warning', chainId: sent.chainId, actual: sent.amount, detail: { legId, note: 'a vault sent a leg the ledger never planned' } });
+  }
+  for (const [legId, credits] of view.received) {
+    // Executed on a destination with no burn on any source: a forged message the vault accepted.
+    if (view.sent.has(legId)) continue;
+    const minted = credits.reduce((sum, credit) => sum + credit.amount, 0n);
+    findings.push({ kind: 'unknown_message', severity: 'critical', chainId: credits[0]?.chainId, actual: minted, detail: { legId, txHashes: credits.map((c) => c.txHash), note: 'a vault credited a leg that no vault sent' } });
   }
 
   const after = refunded.length > 0 ? await readVaults({ chains: [...context.chains.values()], tokens: params.tokens }) : view;
@@ -111,6 +120,7 @@ function checkLeg(leg: Leg, view: VaultView): { consistent: boolean; findings: F
   if (received.length > 1) findings.push({ kind: 'duplicate_delivery', severity: 'critical', legId: leg.id, chainId: leg.destinationChainId, actual: BigInt(received.length) });
   const [credit] = received;
   if (leg.status === 'credited' && !credit) findings.push({ kind: 'ledger_chain_mismatch', severity: 'critical', legId: leg.id, chainId: leg.destinationChainId, detail: { note: 'the ledger says credited; the destination vault never received it' } });
+  if ((leg.status === 'failed' || leg.status === 'refunded') && credit) findings.push({ kind: 'ledger_chain_mismatch', severity: 'critical', legId: leg.id, chainId: leg.destinationChainId, detail: { status: leg.status, note: 'the ledger gave the leg up; the destination vault received it' } });
   if (credit && credit.amount !== sent.amount) findings.push({ kind: 'amount_mismatch', severity: 'critical', legId: leg.id, chainId: leg.destinationChainId, expected: sent.amount, actual: credit.amount, detail: { side: 'destination credit' } });
   return { consistent: findings.length === 0, findings };
 }
@@ -126,10 +136,31 @@ async function stuckVerdict(params: { context: ExecutionContext; leg: Leg; view:
   const sentAt = (await source.signer.public.getBlock({ blockNumber: sent.blockNumber })).timestamp;
   const sourceNow = (await source.signer.public.getBlock()).timestamp;
   if (sourceNow - sentAt <= BigInt(params.slaSeconds)) return undefined;
-  const destinationNow = (await destination.signer.public.getBlock()).timestamp;
-  const expired = destinationNow > sent.deadline && !view.received.has(leg.id);
+  const expired = (await pastDeadline(destination, sent)) && !view.received.has(leg.id);
   return {
     expired,
     finding: { kind: 'stuck_leg', severity: 'warning', legId: leg.id, chainId: leg.destinationChainId, detail: { status: leg.status, ageSeconds: String(sourceNow - sentAt), action: expired ? 'refund' : 'retry delivery' } },
   };
+}
+
+/**
+ * A leg failed after its source burned the amount, never received and not refunded: the
+ * account is owed it. Flagged; `expired` (refund now) once the destination can no longer take it.
+ */
+async function unrefundedVerdict(params: { context: ExecutionContext; leg: Leg; view: VaultView }): Promise<{ finding: Finding; expired: boolean } | undefined> {
+  const { context, leg, view } = params;
+  if (leg.status !== 'failed' || refundRefusal(leg.failedFrom) !== undefined) return undefined;
+  const sent = view.sent.get(leg.id);
+  const destination = context.chains.get(leg.destinationChainId);
+  if (!sent || !destination || view.received.has(leg.id) || view.refunded.has(leg.id)) return undefined;
+  const expired = await pastDeadline(destination, sent);
+  return {
+    expired,
+    finding: { kind: 'stuck_leg', severity: 'warning', legId: leg.id, chainId: leg.destinationChainId, detail: { status: leg.status, error: leg.lastError, action: expired ? 'refund' : 'refund after the deadline' } },
+  };
+}
+
+/** Whether the destination's clock is past the leg's deadline: it can never execute the leg. */
+async function pastDeadline(destination: ExecutionChain, sent: SentLeg): Promise<boolean> {
+  return (await destination.signer.public.getBlock()).timestamp > sent.deadline;
 }

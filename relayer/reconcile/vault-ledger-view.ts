@@ -1,4 +1,4 @@
-import { parseEventLogs, type Hash } from 'viem';
+import { parseEventLogs, type Hash, type Hex } from 'viem';
 import { collateralTokenAbi } from '../../chains/contracts/out/CollateralToken.js';
 import { vaultAbi } from '../../chains/contracts/out/Vault.js';
 import type { ExecutionChain } from '../execution/execution-context.js';
@@ -17,12 +17,24 @@ export interface ReceivedLeg {
   readonly txHash: Hash;
 }
 
+/** A LayerZero message a vault consumed without effect (`LegRejected`): refused for good. */
+export interface RejectedMessage {
+  readonly chainId: number;
+  readonly srcChainId: number;
+  /** The LayerZero GUID. */
+  readonly messageRef: Hash;
+  /** The vault's custom error, ABI-encoded. */
+  readonly reason: Hex;
+  readonly txHash: Hash;
+}
+
 /** What the vaults say happened, across every chain: the chain side of reconciliation. */
 export interface VaultView {
   readonly sent: Map<Hash, SentLeg>;
   readonly received: Map<Hash, ReceivedLeg[]>;
   readonly refunded: Set<Hash>;
   readonly canceled: Set<Hash>;
+  readonly rejected: RejectedMessage[];
   /** Collateral issued into the vaults (the only way supply enters the system). */
   readonly issued: bigint;
   /** The collateral token's total supply summed over the chains. */
@@ -31,7 +43,7 @@ export interface VaultView {
 
 /** Reads every vault's leg events and every chain's token supply. */
 export async function readVaults(params: { chains: readonly ExecutionChain[]; tokens: ReadonlyMap<number, `0x${string}`>; fromBlock?: bigint }): Promise<VaultView> {
-  const view = { sent: new Map<Hash, SentLeg>(), received: new Map<Hash, ReceivedLeg[]>(), refunded: new Set<Hash>(), canceled: new Set<Hash>() };
+  const view = { sent: new Map<Hash, SentLeg>(), received: new Map<Hash, ReceivedLeg[]>(), refunded: new Set<Hash>(), canceled: new Set<Hash>(), rejected: [] as RejectedMessage[] };
   let issued = 0n;
   let supply = 0n;
   for (const chain of params.chains) {
@@ -50,6 +62,9 @@ export async function readVaults(params: { chains: readonly ExecutionChain[]; to
           break;
         case 'LegCanceled':
           view.canceled.add(event.args.legId);
+          break;
+        case 'LegRejected':
+          view.rejected.push({ chainId: chain.chainId, srcChainId: Number(event.args.srcChainId), messageRef: event.args.messageRef, reason: event.args.reason, txHash: event.transactionHash });
           break;
         case 'Issued':
           issued += event.args.amount;
