@@ -1,7 +1,7 @@
 import { UnrecoverableError, Worker, type FlowJob, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Hash } from 'viem';
-import { recordSettlements, recordShortfalls, type LedgerDatabase, type RecordSettlementReturnType } from '../../db/index.js';
+import { recordSettlements, shortfallsToPlan, recordShortfalls, type LedgerDatabase, type RecordSettlementReturnType } from '../../db/index.js';
 import type { Plan } from '../planner/types.js';
 import { fieldPath } from '../validation.js';
 import { createBatcher } from './batcher.js';
@@ -123,10 +123,21 @@ export function startOrchestrator(options: OrchestratorOptions): Orchestrator {
       return recorded;
     },
   });
+  // An episode the watcher closed (the account recovered) before its plan job ran needs no plan.
+  const callsForPlan = createBatcher<Hash, boolean>({
+    maxSize: 256,
+    maxInFlight: 4,
+    run: async (ids) => {
+      const wanted = await shortfallsToPlan(options.ledger, ids);
+      return ids.map((id) => wanted.has(id));
+    },
+  });
   worker('plans', async (job) => {
     const report = parseReport(job.data);
+    const shortfallId = shortfallIdOfReport(report);
+    if (!(await callsForPlan(shortfallId))) return { shortfallId, skipped: 'the episode closed before it was planned' };
     const planned = settlementPlan({
-      shortfallId: shortfallIdOfReport(report),
+      shortfallId,
       report,
       options: await options.optionSource.optionsFor(report),
       riskPerSecond: options.riskPerSecond,

@@ -21,6 +21,7 @@ import {
   recordShortfalls,
   resolveFinding,
   recordFinding,
+  shortfallsToPlan,
   saveCheckpoint,
   startReconciliationRun,
   type RecordSettlementParameters,
@@ -183,6 +184,16 @@ describe('recording shortfalls in a batch', () => {
     const good = report();
     await expect(recordShortfalls(db, [good, report({ chainId: 999_999 })])).rejects.toThrow();
     expect(await db.select().from(shortfalls).where(eq(shortfalls.id, shortfallIdOf(good)))).toEqual([]);
+  });
+});
+
+describe('shortfalls that call for a plan', () => {
+  it('are the open ones and the ones already planned, not an episode closed before its plan', async () => {
+    const [open, closedUnplanned] = await twoShortfalls();
+    const [closedPlanned] = await twoShortfalls();
+    await recordSettlement(db, plan(closedPlanned, [5n]));
+    for (const id of [closedUnplanned, closedPlanned]) await closeShortfall(db, { shortfallId: id, closedAt: new Date('2026-11-30T01:00:00Z'), badDebt: 0n });
+    expect(await shortfallsToPlan(db, [open, closedUnplanned, closedPlanned, hashOf('unknown')])).toEqual(new Set([open, closedPlanned]));
   });
 });
 

@@ -3,7 +3,7 @@ import { eq, inArray } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import type { Hash } from 'viem';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { legs, settlements, shortfalls, type LedgerHandle } from '../../db/index.js';
+import { closeShortfall, legs, settlements, shortfalls, type LedgerHandle } from '../../db/index.js';
 import { startOrchestrator, type LegExecutor, type Orchestrator } from '../../relayer/orchestrator/orchestrator.js';
 import { createRedis } from '../../relayer/orchestrator/redis.js';
 import type { ShortfallReport } from '../../relayer/orchestrator/shortfall-report.js';
@@ -187,6 +187,27 @@ describe('the orchestrator', () => {
     expect(await refused?.getState()).toBe('delayed'); // retried with backoff, not lost
     expect(refused?.failedReason).toMatch(/shortfalls/);
     expect(new Set(executor.executed).size).toBe(good.length);
+  });
+
+  it('does not plan an episode the watcher closed before its plan job ran', async () => {
+    const prefix = `t-${randomBytes(4).toString('hex')}`;
+    const source = new FixedOptions([collateral(BETA, 'beta', 0.001)]);
+    const common = { connection, prefix, ledger: ledger.db, riskPerSecond: 0.01, optionSource: source };
+    const intake = startOrchestrator({ ...common, run: ['shortfalls'] });
+    running.push(intake);
+    const [recovered, still] = await Promise.all([report(), report()].map((r) => intake.reportShortfall(r)));
+    for (let i = 0; i < 200 && (await intake.queues.byName.plans.getWaitingCount()) < 2; i += 1) await new Promise((r) => setTimeout(r, 20));
+    expect(await closeShortfall(ledger.db, { shortfallId: recovered ?? '0x', closedAt: new Date(), badDebt: 0n })).toBe(true);
+
+    const planner = startOrchestrator({ ...common, run: ['plans', 'legs', 'deliveries'], legExecutor: new RecordingExecutor() });
+    running.push(planner);
+    await waitForSettle(planner, 1);
+    const skipped = await planner.queues.byName.plans.getJob(`plan-${recovered}`);
+    for (let i = 0; i < 200 && !(await skipped?.isCompleted()); i += 1) await new Promise((r) => setTimeout(r, 20));
+    expect((await planner.queues.byName.plans.getJob(`plan-${recovered}`))?.returnvalue).toMatchObject({ skipped: 'the episode closed before it was planned' });
+    expect(await ledger.db.select().from(settlements).where(eq(settlements.shortfallId, recovered ?? '0x'))).toEqual([]);
+    expect(await ledger.db.select().from(settlements).where(eq(settlements.shortfallId, still ?? '0x'))).toHaveLength(1);
+    expect(source.calls).toBe(1); // the closed episode's options were never read
   });
 
   it('closes gracefully: a leg in flight finishes, nothing is left active', async () => {
