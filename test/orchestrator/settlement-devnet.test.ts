@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { eq } from 'drizzle-orm';
 import { keccak256, toHex, type Address } from 'viem';
 import { anvilControl } from '../../chains/devnet/control.js';
 import { reconcile } from '../../relayer/reconcile/reconcile.js';
@@ -9,7 +10,8 @@ import type { ManifestChain } from '../../chains/devnet/manifest.js';
 import { sendLeg } from '../../chains/protocol/legs.js';
 import { price, usd } from '../../chains/protocol/units.js';
 import { pushPrice } from '../../chains/protocol/price-feed.js';
-import { getLeg, listLegEvents, recordShortfall, transitionLeg, type LedgerHandle } from '../../db/index.js';
+import { transportKinds } from '../../chains/messaging/transport.js';
+import { getLeg, listLegEvents, reconciledLegs, recordShortfall, transitionLeg, type LedgerHandle } from '../../db/index.js';
 import { ChainLegExecutor } from '../../relayer/execution/chain-leg-executor.js';
 import { devnetExecutionContext } from '../../relayer/execution/devnet-context.js';
 import type { ExecutionContext } from '../../relayer/execution/execution-context.js';
@@ -20,7 +22,7 @@ import { startOrchestrator } from '../../relayer/orchestrator/orchestrator.js';
 import { planSettlement } from '../../relayer/orchestrator/plan-settlement.js';
 import { createRedis } from '../../relayer/orchestrator/redis.js';
 import { shortfallIdOfReport, shortfallRecord, shortfallReportSchema, type ShortfallReport } from '../../relayer/orchestrator/shortfall-report.js';
-import type { OptionSource } from '../../relayer/orchestrator/sourcing-option.js';
+import type { OptionSource, SourcingOption } from '../../relayer/orchestrator/sourcing-option.js';
 import { ProtocolHarness, traderAddress } from '../contracts/protocol-harness.js';
 import { createMigratedLedger } from '../db/support/test-database.js';
 import { REDIS_URL } from '../watcher/support.js';
@@ -32,8 +34,10 @@ import {
   legReceivedLogs,
   legSentLogs,
   legsOfShortfall,
+  nextBaseFee,
   registerDevnetChains,
   settleCompleted,
+  withBaseFee,
 } from './support/devnet-settlement.js';
 
 const tokens = () => new Map(h.manifest.chains.map((chain) => [chain.chainId, chain.contracts.collateralToken]));
@@ -67,6 +71,10 @@ beforeAll(async () => {
       { trader: 4, chain: 'alpha', deposit: '3200', positions: [{ market: 'ETH-USD', size: '10' }] },
       { trader: 4, chain: 'beta', deposit: '120', crossChainConsent: true },
       { trader: 4, chain: 'gamma', deposit: '150', crossChainConsent: true },
+      // Trader 5 keeps a deposit on alpha and ample surplus, with consent, on beta and on gamma.
+      { trader: 5, chain: 'alpha', deposit: '1000' },
+      { trader: 5, chain: 'beta', deposit: '5000', crossChainConsent: true },
+      { trader: 5, chain: 'gamma', deposit: '5000', crossChainConsent: true },
     ],
   });
 });
@@ -82,12 +90,18 @@ const report = (account: Address, required: string): ShortfallReport => breachOn
 const freeCollateralOf = (chain: ManifestChain, account: Address) =>
   h.relayerOn(chain).public.readContract({ address: chain.contracts.marginEngine, abi: marginEngineAbi, functionName: 'freeCollateral', args: [account] });
 
+/** Gas a leg costs on its source and on its destination, as the option sources price it. */
+const LEG_GAS = { source: 250_000n, destination: 300_000n } as const;
+
+/** Options read from the chains, their ether (gas and fees) worth `nativeUsd` on every chain. */
+const chainOptions = (nativeUsd: number) =>
+  new ChainOptionSource({ context, nativeUsd: () => nativeUsd, latencySeconds: { layerzero: 30, wormhole: 60 }, gas: LEG_GAS, liquidityRate: 0.002, localLatencySeconds: 2, riskPerSecond: 0.01 });
+
 /**
  * Options read from the chains with gas priced low (the devnet's ether is worth 1 USD here):
  * moving surplus costs little more than its wait, and less than the 2% liquidation penalty it saves.
  */
-const lowGasOptions = () =>
-  new ChainOptionSource({ context, nativeUsd: () => 1, latencySeconds: { layerzero: 30, wormhole: 60 }, gas: { source: 250_000n, destination: 300_000n }, liquidityRate: 0.002, localLatencySeconds: 2, riskPerSecond: 0.01 });
+const lowGasOptions = () => chainOptions(1);
 
 /** Only the account's own value: its surplus elsewhere and a liquidation at home, no vault liquidity. */
 const ownValueOnly = (source: OptionSource): OptionSource => ({ optionsFor: async (r) => (await source.optionsFor(r)).filter((o) => o.kind !== 'liquidity') });
@@ -113,15 +127,7 @@ async function settle(params: { report: ShortfallReport; optionSource: OptionSou
 
 describe('sourcing options read from the chains', () => {
   it('offers consented surplus and vault reserves from every other chain over each transport, with quoted fees', async () => {
-    const source = new ChainOptionSource({
-      context,
-      nativeUsd: () => 3_000,
-      latencySeconds: { layerzero: 30, wormhole: 60 },
-      gas: { source: 250_000n, destination: 300_000n },
-      liquidityRate: 0.002,
-      localLatencySeconds: 2,
-      riskPerSecond: 0.01,
-    });
+    const source = chainOptions(3_000);
     const zero = await source.candidates(report(traderAddress(0), '100'));
     const collateral = zero.filter((o) => o.kind === 'collateral');
     expect(collateral.map((o) => `${o.sourceKey}:${o.transport}`).sort()).toEqual(['beta:layerzero', 'beta:wormhole', 'gamma:layerzero', 'gamma:wormhole']);
@@ -325,5 +331,89 @@ describe('settling a shortfall across chains on the devnet', () => {
     const reconciled = await reconcile({ context, tokens: tokens(), slaSeconds: 3_600 });
     expect(reconciled.findings.filter((f) => f.kind !== 'unknown_message')).toEqual([]);
     expect(reconciled.supply.onChains + reconciled.supply.inFlight).toBe(reconciled.supply.issued);
+  });
+});
+
+describe('choosing between two chains\' surplus by what their gas costs', () => {
+  /** Ether is worth the same on every chain: what makes one source dearer is its chain's gas price. */
+  const NATIVE_USD = 3_000;
+  /** 50 gwei: a leg's source gas there costs about 37 USD more than near anvil's 1 gwei tip. */
+  const DEAR_BASE_FEE = 50_000_000_000n;
+  const WEI_PER_ETHER = 10n ** 18n;
+  const account = traderAddress(5);
+  const required = usd('250');
+
+  const costOf = (options: readonly SourcingOption[], chain: ManifestChain, transport: string) => {
+    const option = options.find((o) => o.kind === 'collateral' && o.sourceChainId === chain.chainId && o.transport === transport);
+    if (!option) throw new Error(`no collateral option from ${chain.key} over ${transport}`);
+    return option.fixedCostUsd;
+  };
+  const priced = (o: SourcingOption) => o.fixedCostUsd + 0.01 * o.latencySeconds;
+
+  /**
+   * One shortfall of trader 5 on alpha settled while gas on `dear` costs 50 gwei (put back
+   * after): only `cheap`'s surplus moves, credited on alpha, and reconciliation agrees.
+   */
+  async function settleWhileGasIsDearOn(params: { dear: ManifestChain; cheap: ManifestChain }) {
+    const { dear, cheap } = params;
+    const source = chainOptions(NATIVE_USD);
+    const shortfall = report(account, '250');
+    const usual = await source.candidates(shortfall);
+    const usualGasPrice = await h.relayerOn(dear).public.getGasPrice();
+    const usualBaseFee = await nextBaseFee(h, dear);
+    const before = { alpha: await collateralOf(h, h.alpha, account), cheap: await collateralOf(h, cheap, account), dear: await collateralOf(h, dear, account) };
+    const supplyBefore = await h.totalSupply();
+
+    const leg = await withBaseFee(h, dear, DEAR_BASE_FEE, async () => {
+      expect(await h.relayerOn(dear).public.getGasPrice()).toBe(usualGasPrice - usualBaseFee + DEAR_BASE_FEE);
+      // Trader 5 has no position on alpha: its surplus on the two other chains is all there is.
+      const candidates = await source.candidates(shortfall);
+      expect(candidates.map((o) => `${o.kind}:${o.sourceKey}:${o.transport}`).sort()).toEqual(
+        [h.beta, h.gamma].flatMap((chain) => transportKinds.map((t) => `collateral:${chain.key}:${t}`)).sort(),
+      );
+      // Over either transport, a leg from `dear` now costs its dearer source gas more, exactly;
+      // one from `cheap` costs what it did, and so less than one from `dear`.
+      const dearer = (Number((DEAR_BASE_FEE - usualBaseFee) * LEG_GAS.source) / Number(WEI_PER_ETHER)) * NATIVE_USD;
+      for (const transport of transportKinds) {
+        expect(costOf(candidates, dear, transport) - costOf(usual, dear, transport)).toBeCloseTo(dearer, 6);
+        expect(costOf(candidates, cheap, transport)).toBe(costOf(usual, cheap, transport));
+        expect(costOf(candidates, cheap, transport)).toBeLessThan(costOf(candidates, dear, transport));
+      }
+      // The planner sees one option per chain, and `cheap`'s, wait included, is the cheaper.
+      const options = await source.optionsFor(shortfall);
+      const [fromCheap, fromDear] = [cheap, dear].map((chain) => options.find((o) => o.sourceChainId === chain.chainId));
+      if (!fromCheap || !fromDear) throw new Error(`offered ${options.map((o) => o.sourceKey).join(', ')}`);
+      expect(options).toHaveLength(2);
+      expect(priced(fromCheap)).toBeLessThan(priced(fromDear));
+
+      const recorded = await settle({ report: shortfall, optionSource: source });
+      expect(recorded.map((l) => [l.kind, l.sourceChainId, l.destinationChainId, l.transport, l.status, l.amount])).toEqual([
+        ['collateral', cheap.chainId, h.alpha.chainId, fromCheap.transport, 'credited', required],
+      ]);
+      return recorded[0];
+    });
+    expect(await h.relayerOn(dear).public.getGasPrice()).toBe(usualGasPrice); // put back for the tests after
+
+    const legId = leg?.id ?? '0x';
+    expect((await listLegEvents(ledger.db, legId)).at(-1)?.toStatus).toBe('credited');
+    expect(await legSentLogs(h, cheap, legId)).toHaveLength(1);
+    expect(await legSentLogs(h, dear, legId)).toEqual([]);
+    expect((await legReceivedLogs(h, h.alpha, legId)).map((log) => log.args.amount)).toEqual([required]);
+    expect(await collateralOf(h, h.alpha, account)).toBe(before.alpha + required);
+    expect(await collateralOf(h, cheap, account)).toBe(before.cheap - required);
+    expect(await collateralOf(h, dear, account)).toBe(before.dear);
+    expect(await h.totalSupply()).toBe(supplyBefore);
+
+    const reconciled = await reconcile({ context, tokens: tokens(), slaSeconds: 3_600 });
+    expect(reconciled.findings.filter((f) => f.legId === legId || f.detail?.legId === legId)).toEqual([]);
+    expect(reconciled.findings.filter((f) => f.kind !== 'unknown_message')).toEqual([]);
+    const marked = await ledger.db.select().from(reconciledLegs).where(eq(reconciledLegs.runId, reconciled.runId));
+    expect(marked.map((row) => row.legId)).toContain(legId);
+  }
+
+  it('moves the surplus from the chain whose gas is cheaper, and from the other once their costs flip', async () => {
+    await settleWhileGasIsDearOn({ dear: h.gamma, cheap: h.beta });
+    // The same account, a second shortfall, the costs the other way round: the choice follows them.
+    await settleWhileGasIsDearOn({ dear: h.beta, cheap: h.gamma });
   });
 });

@@ -1,11 +1,13 @@
 /**
  * What the devnet settlement suites share: the ledger's chains, shortfall reports on alpha,
- * hand-made sourcing options, chain reads of a leg, and waiting for a settlement's flow.
+ * hand-made sourcing options, a chain's gas price raised for a while, chain reads of a leg,
+ * and waiting for a settlement's flow.
  */
 import { eq } from 'drizzle-orm';
 import type { Address, Hash } from 'viem';
 import { marginEngineAbi } from '../../../chains/contracts/out/MarginEngine.js';
 import { vaultAbi } from '../../../chains/contracts/out/Vault.js';
+import { anvilControl } from '../../../chains/devnet/control.js';
 import type { ManifestChain } from '../../../chains/devnet/manifest.js';
 import { usd } from '../../../chains/protocol/units.js';
 import { legs, registerChains, settlements, type LedgerDatabase } from '../../../db/index.js';
@@ -38,6 +40,28 @@ export const collateralOption = (chain: ManifestChain, transport: 'layerzero' | 
   latencySeconds: 5,
   cost: { type: 'linear', rate },
 });
+
+/** The base fee `chain`'s next block charges: its `eth_gasPrice` is this plus anvil's suggested tip. */
+export async function nextBaseFee(h: ProtocolHarness, chain: ManifestChain): Promise<bigint> {
+  const { baseFeePerGas } = await h.relayerOn(chain).public.getBlock({ blockTag: 'pending' });
+  if (baseFeePerGas === null) throw new Error(`${chain.key} has no base fee`);
+  return baseFeePerGas;
+}
+
+/**
+ * Runs `work` while `chain`'s next block charges `baseFeePerGas` (gas there is dearer, and so
+ * is every leg sent from it), then puts back the base fee the chain had, whatever `work` did.
+ */
+export async function withBaseFee<T>(h: ProtocolHarness, chain: ManifestChain, baseFeePerGas: bigint, work: () => Promise<T>): Promise<T> {
+  const control = anvilControl(h.endpointOf(chain));
+  const usual = await nextBaseFee(h, chain);
+  await control.setNextBlockBaseFeePerGas({ baseFeePerGas });
+  try {
+    return await work();
+  } finally {
+    await control.setNextBlockBaseFeePerGas({ baseFeePerGas: usual });
+  }
+}
 
 let episode = 0n;
 /** A maintenance breach of `account` on alpha that needs `required` USD; each call a new episode. */
