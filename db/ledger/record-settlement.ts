@@ -5,13 +5,14 @@
  * nothing and returns the existing ids. The first plan recorded under a revision stands: a
  * different plan for the same shortfall is a new revision.
  */
-import { inArray } from 'drizzle-orm';
+import { inArray, sql } from 'drizzle-orm';
 import type { Address, Hash } from 'viem';
 import type { LedgerExecutor } from '../client.js';
 import { legIdOf, settlementIdOf } from '../ids.js';
 import type { Transport } from '../schema/enums.js';
 import { legEvents, legs, type LegKind } from '../schema/legs.js';
 import { settlements } from '../schema/settlements.js';
+import { bulkInsert, columnValues, hexValue, instantValue, integerValue, jsonValue } from './bulk-insert.js';
 import { translateLedgerError } from './translate-error.js';
 
 export interface PlannedLeg {
@@ -74,55 +75,50 @@ export async function recordSettlements(
   const subject = planned.length === 1 ? `settlement ${planned[0]?.settlementId}` : `${planned.length} settlements`;
   try {
     return await db.transaction(async (tx) => {
-      const inserted = await tx
-        .insert(settlements)
-        .values(
-          planned.map(({ params, settlementId }) => ({
-            id: settlementId,
-            shortfallId: params.shortfallId,
-            revision: params.revision,
-            requiredAmount: params.requiredAmount,
-            coveredAmount: params.coveredAmount,
-            uncoveredAmount: params.requiredAmount - params.coveredAmount,
-            plannedCostUsd: params.plannedCostUsd,
-            plan: params.plan,
-          })),
-        )
-        .onConflictDoNothing({ target: settlements.id })
-        .returning({ id: settlements.id });
-      const fresh = new Set(inserted.map((row) => row.id));
+      const now = new Date();
+      const inserted = await tx.execute<{ id: Hash }>(sql`${bulkInsert(settlements, [
+        columnValues(settlements.id, 'text', planned.map(({ settlementId }) => settlementId)),
+        columnValues(settlements.shortfallId, 'text', planned.map(({ params }) => hexValue(params.shortfallId))),
+        columnValues(settlements.revision, 'integer', planned.map(({ params }) => params.revision)),
+        columnValues(settlements.requiredAmount, 'numeric', planned.map(({ params }) => integerValue(params.requiredAmount))),
+        columnValues(settlements.coveredAmount, 'numeric', planned.map(({ params }) => integerValue(params.coveredAmount))),
+        columnValues(settlements.uncoveredAmount, 'numeric', planned.map(({ params }) => integerValue(params.requiredAmount - params.coveredAmount))),
+        columnValues(settlements.plannedCostUsd, 'numeric', planned.map(({ params }) => params.plannedCostUsd)),
+        columnValues(settlements.plan, 'jsonb', planned.map(({ params }) => jsonValue(params.plan))),
+      ])} on conflict (id) do nothing returning id`);
+      const fresh = new Set(inserted.rows.map((row) => row.id));
       // Only the first of a settlement planned twice in one batch writes its legs.
       const created = new Set(planned.filter(({ settlementId }) => fresh.delete(settlementId)));
       const newLegs = [...created].flatMap(({ params, settlementId, legIds }) =>
         params.legs.map((leg, index) => ({ leg, index, settlementId, legId: legIds[index] ?? legIdOf({ settlementId, index }), params })),
       );
       if (newLegs.length > 0) {
-        await tx.insert(legs).values(
-          newLegs.map(({ leg, index, settlementId, legId }) => ({
-            id: legId,
-            settlementId,
-            legIndex: index,
-            kind: leg.kind,
-            sourceChainId: leg.sourceChainId,
-            destinationChainId: leg.destinationChainId,
-            transport: leg.transport,
-            account: leg.account,
-            marketId: leg.marketId,
-            amount: leg.amount,
-            positionSize: leg.positionSize ?? 0n,
-            deadline: leg.deadline,
-          })),
+        await tx.execute(
+          bulkInsert(legs, [
+            columnValues(legs.id, 'text', newLegs.map(({ legId }) => legId)),
+            columnValues(legs.settlementId, 'text', newLegs.map(({ settlementId }) => settlementId)),
+            columnValues(legs.legIndex, 'integer', newLegs.map(({ index }) => index)),
+            columnValues(legs.kind, 'leg_kind', newLegs.map(({ leg }) => leg.kind)),
+            columnValues(legs.sourceChainId, 'bigint', newLegs.map(({ leg }) => leg.sourceChainId)),
+            columnValues(legs.destinationChainId, 'bigint', newLegs.map(({ leg }) => leg.destinationChainId)),
+            columnValues(legs.transport, 'transport', newLegs.map(({ leg }) => leg.transport)),
+            columnValues(legs.account, 'text', newLegs.map(({ leg }) => hexValue(leg.account))),
+            columnValues(legs.marketId, 'text', newLegs.map(({ leg }) => hexValue(leg.marketId))),
+            columnValues(legs.amount, 'numeric', newLegs.map(({ leg }) => integerValue(leg.amount))),
+            columnValues(legs.positionSize, 'numeric', newLegs.map(({ leg }) => integerValue(leg.positionSize ?? 0n))),
+            columnValues(legs.deadline, 'timestamptz', newLegs.map(({ leg }) => instantValue(leg.deadline))),
+          ]),
         );
-        await tx.insert(legEvents).values(
-          newLegs.map(({ legId, settlementId, params }) => ({
-            legId,
-            seq: 1,
-            fromStatus: null,
-            toStatus: 'planned' as const,
-            actor: params.actor,
-            occurredAt: params.plannedAt,
-            detail: { settlementId, revision: params.revision },
-          })),
+        // The first event of each leg: its planning (the database checks it matches the leg).
+        await tx.execute(
+          bulkInsert(legEvents, [
+            columnValues(legEvents.legId, 'text', newLegs.map(({ legId }) => legId)),
+            columnValues(legEvents.seq, 'integer', newLegs.map(() => 1)),
+            columnValues(legEvents.toStatus, 'leg_status', newLegs.map(() => 'planned')),
+            columnValues(legEvents.actor, 'text', newLegs.map(({ params }) => params.actor ?? null)),
+            columnValues(legEvents.occurredAt, 'timestamptz', newLegs.map(({ params }) => instantValue(params.plannedAt ?? now))),
+            columnValues(legEvents.detail, 'jsonb', newLegs.map(({ settlementId, params }) => jsonValue({ settlementId, revision: params.revision }))),
+          ]),
         );
       }
       const existingIds = planned.filter((entry) => !created.has(entry)).map((entry) => entry.settlementId);

@@ -9,6 +9,7 @@ import type { LedgerExecutor } from '../client.js';
 import { LedgerError } from '../errors.js';
 import { shortfallIdOf } from '../ids.js';
 import { settlements } from '../schema/settlements.js';
+import { bulkInsert, columnValues, hexValue, instantValue, integerValue, jsonValue } from './bulk-insert.js';
 import { shortfalls, type Shortfall, type ShortfallReason } from '../schema/shortfalls.js';
 
 export interface RecordShortfallParameters {
@@ -56,15 +57,24 @@ export async function recordShortfalls(
   params: readonly RecordShortfallParameters[],
 ): Promise<{ readonly id: Hash; readonly created: boolean }[]> {
   if (params.length === 0) return [];
-  const rows = params.map((report) => ({ id: shortfallIdOf(report), ...report, detail: report.detail ?? {} }));
-  const inserted = await db
-    .insert(shortfalls)
-    .values(rows)
-    .onConflictDoNothing({ target: shortfalls.id })
-    .returning({ id: shortfalls.id });
-  const created = new Set(inserted.map((row) => row.id));
+  const ids = params.map((report) => shortfallIdOf(report));
+  const inserted = await db.execute<{ id: Hash }>(sql`${bulkInsert(shortfalls, [
+    columnValues(shortfalls.id, 'text', ids),
+    columnValues(shortfalls.chainId, 'bigint', params.map((r) => r.chainId)),
+    columnValues(shortfalls.engine, 'text', params.map((r) => hexValue(r.engine))),
+    columnValues(shortfalls.account, 'text', params.map((r) => hexValue(r.account))),
+    columnValues(shortfalls.episode, 'bigint', params.map((r) => integerValue(r.episode))),
+    columnValues(shortfalls.reason, 'shortfall_reason', params.map((r) => r.reason)),
+    columnValues(shortfalls.equity, 'numeric', params.map((r) => integerValue(r.equity))),
+    columnValues(shortfalls.maintenance, 'numeric', params.map((r) => integerValue(r.maintenance))),
+    columnValues(shortfalls.requiredAmount, 'numeric', params.map((r) => integerValue(r.requiredAmount))),
+    columnValues(shortfalls.detectedBlock, 'bigint', params.map((r) => integerValue(r.detectedBlock))),
+    columnValues(shortfalls.detectedAt, 'timestamptz', params.map((r) => instantValue(r.detectedAt))),
+    columnValues(shortfalls.detail, 'jsonb', params.map((r) => jsonValue(r.detail ?? {}))),
+  ])} on conflict (id) do nothing returning id`);
+  const created = new Set(inserted.rows.map((row) => row.id));
   // The same episode twice in one batch: only its first report creates the row.
-  return rows.map((row) => ({ id: row.id, created: created.delete(row.id) }));
+  return ids.map((id) => ({ id, created: created.delete(id) }));
 }
 
 export interface CloseShortfallParameters {
