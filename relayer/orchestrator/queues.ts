@@ -1,4 +1,4 @@
-import { FlowProducer, Queue, type DefaultJobOptions } from 'bullmq';
+import { FlowProducer, Queue, type DefaultJobOptions, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 
 /** The orchestrator's queues (DESIGN.md section 7). */
@@ -15,6 +15,28 @@ export const defaultJobOptions: DefaultJobOptions = {
   removeOnComplete: { count: 10_000 },
   removeOnFail: false,
 };
+
+/**
+ * How the orchestrator's workers hold jobs. When Redis stops (SIGTERM, failover) it may run a
+ * worker's last commands without sending the replies; ioredis re-sends them after reconnecting.
+ * A fetch (`moveToActive`, or the fetch-next of `moveToFinished`) that ran twice leaves the first
+ * job active, locked under the worker's token, and never processed: only its lock expiring and
+ * the stalled check moving it back to waiting frees it, which with BullMQ's defaults (30 s lock,
+ * 30 s check) stalls that settlement up to a minute. A short lock (renewed every few seconds
+ * while a job runs) and a frequent check bound that to ~15 s. Each step is idempotent (a leg is
+ * recovered from the chain, never re-sent blindly), so a job run again after a stall is safe;
+ * a few stalls are allowed before a job fails, as one restart can stall a job once.
+ */
+export const workerLocking = { lockDuration: 10_000, stalledInterval: 5_000, maxStalledCount: 3 } as const;
+
+type WorkerLocking = { readonly lockDuration?: number; readonly stalledInterval?: number; readonly maxStalledCount?: number };
+
+/** Options for an orchestrator Worker: `workerLocking` unless `overrides` say otherwise (tests). */
+export function workerOptions(params: { connection: Redis; prefix: string; concurrency: number } & WorkerLocking): WorkerOptions {
+  const { connection, prefix, concurrency, ...overrides } = params;
+  const locking = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));
+  return { ...workerLocking, ...locking, connection, prefix, concurrency, autorun: true };
+}
 
 export interface Queues {
   readonly byName: Readonly<Record<QueueName, Queue>>;

@@ -33,8 +33,9 @@ export type ShortfallReport = z.input<typeof shortfallReportSchema>;
 /** A report as validated: addresses checksummed. */
 export type ParsedReport = z.output<typeof shortfallReportSchema>;
 
+/** The report's ledger id; the ABI encoding checks the addresses, and their case does not change the id. */
 export function shortfallIdOfReport(report: ShortfallReport) {
-  return shortfallIdOf({ chainId: report.chainId, engine: getAddress(report.engine), account: getAddress(report.account), episode: BigInt(report.episode) });
+  return shortfallIdOf({ chainId: report.chainId, engine: report.engine as Address, account: report.account as Address, episode: BigInt(report.episode) });
 }
 
 /** The ledger row for a (validated) report. */

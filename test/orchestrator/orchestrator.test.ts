@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { eq, inArray } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
-import type { Hash } from 'viem';
+import { getAddress, type Hash } from 'viem';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { closeShortfall, legs, settlements, shortfalls, type LedgerHandle } from '../../db/index.js';
 import { startOrchestrator, type LegExecutor, type Orchestrator } from '../../relayer/orchestrator/orchestrator.js';
@@ -143,7 +143,9 @@ describe('the orchestrator', () => {
     const source = new FixedOptions([collateral(BETA, 'beta', 0.001)]);
     const orchestrator = start({ optionSource: source, legExecutor: executor });
     const repeated = report({ requiredAmount: '7000000000' }); // more than beta holds: a second leg is impossible, uncovered rest
-    const ids = await Promise.all([1, 2, 3].map(() => orchestrator.reportShortfall(repeated)));
+    // The same episode however its addresses are spelled: lower case, or checksummed.
+    const spellings = [repeated, { ...repeated, account: getAddress(repeated.account) }, { ...repeated, engine: repeated.engine.toLowerCase() }];
+    const ids = await Promise.all(spellings.map((spelling) => orchestrator.reportShortfall(spelling)));
     expect(new Set(ids).size).toBe(1);
     await waitForSettle(orchestrator, 1);
     await orchestrator.reportShortfall(repeated);
