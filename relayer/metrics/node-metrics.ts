@@ -11,6 +11,7 @@ export interface NodeMetrics {
   readonly plannerCost: Histogram;
   readonly plannerUncovered: Counter;
   readonly rpcErrors: Counter<'chain'>;
+  readonly workerErrors: Counter<'queue'>;
   /** Stops listening for RPC failures. */
   close(): void;
 }
@@ -116,5 +117,6 @@ export function createNodeMetrics(params: {
     }),
     plannerCost: new Histogram({ name: 'relayer_planner_cost_usd', help: 'Planned cost of each settlement, USD', buckets: [0.1, 0.5, 1, 5, 10, 50, 100, 500], registers: [registry] }),
     plannerUncovered: new Counter({ name: 'relayer_planner_uncovered_usd_total', help: 'Shortfall no option could cover, USD', registers: [registry] }),
+    workerErrors: new Counter({ name: 'relayer_queue_worker_errors_total', help: 'Errors a queue worker raised outside a job (Redis unreachable, a lock lost), per queue', labelNames: ['queue'], registers: [registry] }),
   };
 }

@@ -116,6 +116,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       riskPerSecond: config.planner.riskPerSecond,
       legDeadlineSeconds: config.planner.legDeadlineSeconds,
       concurrency: config.queues.concurrency,
+      onWorkerError: (queue) => metrics?.workerErrors.inc({ queue }),
       onPlanned: (plan) => {
         metrics?.plannerCost.observe(plan.totalCost);
         if (plan.uncovered > 0) metrics?.plannerUncovered.inc(plan.uncovered);

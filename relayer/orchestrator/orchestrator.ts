@@ -6,7 +6,7 @@ import type { Plan } from '../planner/types.js';
 import { fieldPath } from '../validation.js';
 import { createBatcher } from './batcher.js';
 import { settlementPlan, type SettlementPlan } from './plan-settlement.js';
-import { defaultJobOptions, jobId, openQueues, type QueueName, type Queues } from './queues.js';
+import { defaultJobOptions, jobId, openQueues, workerOptions, type QueueName, type Queues } from './queues.js';
 import { shortfallIdOfReport, shortfallRecord, shortfallReportSchema, type ParsedReport, type ShortfallReport } from './shortfall-report.js';
 import type { OptionSource } from './sourcing-option.js';
 
@@ -34,10 +34,12 @@ export interface OrchestratorOptions {
   /** Told of every plan made (for metrics). */
   readonly onPlanned?: (plan: Plan) => void;
   /**
-   * How long a job's lock lasts and how often stalled jobs (a worker that died holding one)
-   * go back to waiting; BullMQ's defaults are 30 s each.
+   * How long a job's lock lasts, how often stalled jobs (a worker that died holding one) go
+   * back to waiting, and how many stalls fail a job; `workerLocking` in queues.ts by default.
    */
-  readonly workerOptions?: { readonly lockDuration?: number; readonly stalledInterval?: number };
+  readonly workerOptions?: { readonly lockDuration?: number; readonly stalledInterval?: number; readonly maxStalledCount?: number };
+  /** Told of a worker's errors (Redis unreachable, a lost lock), for the node's log. */
+  readonly onWorkerError?: (queue: QueueName, error: Error) => void;
   /** Which workers this node runs (default: every queue it has what it needs for). */
   readonly run?: readonly QueueName[];
 }
@@ -96,7 +98,10 @@ export function startOrchestrator(options: OrchestratorOptions): Orchestrator {
   const workers: Worker[] = [];
   const worker = (name: QueueName, processor: (job: Job) => Promise<unknown>): void => {
     if (!runs(name)) return;
-    workers.push(new Worker(name, processor, { ...options.workerOptions, connection: options.connection, prefix: options.prefix, concurrency: concurrency(name), autorun: true }));
+    const created = new Worker(name, processor, workerOptions({ ...options.workerOptions, connection: options.connection, prefix: options.prefix, concurrency: concurrency(name) }));
+    // Without a listener BullMQ prints every connection error while Redis is away.
+    created.on('error', (error) => options.onWorkerError?.(name, error));
+    workers.push(created);
   };
 
   // Intake: the shortfalls that concurrent jobs took are recorded in one statement, and their
