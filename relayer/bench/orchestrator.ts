@@ -4,7 +4,9 @@
  * no chain sends) and prints shortfalls per second end to end, beside the rate of bare BullMQ
  * no-op jobs on the same Redis in the same run.
  *
- *   npm run bench:orchestrator -- [--count N] [--concurrency C]
+ *   npm run bench:orchestrator -- [--count N] [--warmup W] [--concurrency C]
+ * Each side first runs W jobs or shortfalls that are not timed (the JIT compiles the hot paths),
+ * then the N that are.
  * The script gives V8 a larger young generation (--max-semi-space-size=64): the workers allocate
  * short-lived objects fast, and with the default most of their time went to scavenges.
  * Uses a scratch database on RELAYER_BENCH_POSTGRES_URL (default the local server), dropped after.
@@ -19,15 +21,26 @@ import { createRedis } from '../orchestrator/redis.js';
 import type { ShortfallReport } from '../orchestrator/shortfall-report.js';
 import type { SourcingOption } from '../orchestrator/sourcing-option.js';
 
-const { values } = parseCommandLine(process.argv.slice(2), { count: { type: 'string' }, concurrency: { type: 'string' } }, 'bench:orchestrator [--count N] [--concurrency C]');
-const count = integerOption({ name: 'count', value: values.count, min: 1, max: 1_000_000, fallback: 5_000 });
+const { values } = parseCommandLine(process.argv.slice(2), { count: { type: 'string' }, warmup: { type: 'string' }, concurrency: { type: 'string' } }, 'bench:orchestrator [--count N] [--warmup W] [--concurrency C]');
+const count = integerOption({ name: 'count', value: values.count, min: 1, max: 1_000_000, fallback: 10_000 });
+const warmup = integerOption({ name: 'warmup', value: values.warmup, min: 0, max: 1_000_000, fallback: 2_000 });
 const concurrency = integerOption({ name: 'concurrency', value: values.concurrency, min: 1, max: 1_000, fallback: 256 });
 const adminUrl = process.env.RELAYER_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 
-async function until(done: () => Promise<boolean>): Promise<void> {
-  while (!(await done())) await new Promise((resolve) => setTimeout(resolve, 5));
+async function until(done: () => boolean): Promise<void> {
+  while (!done()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+/** Seconds for `count` items after `warmup` untimed ones; `done` counts the items finished so far. */
+async function timed(side: { push: (from: number, n: number) => Promise<void>; done: () => number }): Promise<number> {
+  await side.push(0, warmup);
+  await until(() => side.done() >= warmup);
+  const started = performance.now();
+  await side.push(warmup, count);
+  await until(() => side.done() >= warmup + count);
+  return (performance.now() - started) / 1000;
 }
 
 const options: SourcingOption[] = [
@@ -50,17 +63,20 @@ try {
 
   // Bare BullMQ: the same number of no-op jobs through one queue and worker.
   const noop = new Queue('noop', { connection, prefix });
+  let noops = 0;
   const noopWorker = new Worker('noop', async () => undefined, { connection, prefix, concurrency });
-  const bareStart = performance.now();
-  for (let i = 0; i < count; i += 1_000) {
-    await noop.addBulk(Array.from({ length: Math.min(1_000, count - i) }, (_, k) => ({ name: 'noop', data: { i: i + k } })));
-  }
-  await until(async () => (await noop.getCompletedCount()) >= count);
-  const bareSeconds = (performance.now() - bareStart) / 1000;
+  noopWorker.on('completed', () => (noops += 1));
+  const bareSeconds = await timed({
+    push: async (from, n) => {
+      for (let i = 0; i < n; i += 1_000) await noop.addBulk(Array.from({ length: Math.min(1_000, n - i) }, (_, k) => ({ name: 'noop', data: { i: from + i + k } })));
+    },
+    done: () => noops,
+  });
   await noopWorker.close();
   await noop.obliterate({ force: true });
   await noop.close();
 
+  let planned = 0;
   const orchestrator = startOrchestrator({
     connection,
     prefix,
@@ -68,8 +84,9 @@ try {
     optionSource: { optionsFor: async () => options },
     riskPerSecond: 0.05,
     concurrency: { shortfalls: concurrency, plans: concurrency },
+    onPlanned: () => (planned += 1),
   });
-  const reports: ShortfallReport[] = Array.from({ length: count }, (_, i) => ({
+  const report = (i: number): ShortfallReport => ({
     chainId: 1,
     engine: '0x00000000000000000000000000000000000e0001',
     account: `0x${(i + 1).toString(16).padStart(40, '0')}`,
@@ -81,18 +98,20 @@ try {
     mEff: 0.05,
     detectedBlock: '1',
     detectedAt: new Date().toISOString(),
-  }));
-  const started = performance.now();
-  for (let i = 0; i < count; i += 500) await Promise.all(reports.slice(i, i + 500).map((report) => orchestrator.reportShortfall(report)));
-  await until(async () => (await orchestrator.queues.byName.plans.getCompletedCount()) >= count);
-  const seconds = (performance.now() - started) / 1000;
+  });
+  const seconds = await timed({
+    push: async (from, n) => {
+      for (let i = 0; i < n; i += 500) await Promise.all(Array.from({ length: Math.min(500, n - i) }, (_, k) => orchestrator.reportShortfall(report(from + i + k))));
+    },
+    done: () => planned,
+  });
   const failed = (await orchestrator.queues.byName.shortfalls.getFailedCount()) + (await orchestrator.queues.byName.plans.getFailedCount());
   await orchestrator.close();
   await Promise.all(Object.values(orchestrator.queues.byName).map((queue) => queue.obliterate({ force: true })));
 
   const endToEnd = count / seconds;
   const bare = count / bareSeconds;
-  process.stdout.write(`shortfalls: ${count}, worker concurrency ${concurrency}, failed jobs ${failed}, node ${process.execArgv.join(' ')}\n`);
+  process.stdout.write(`shortfalls: ${count} (after ${warmup} untimed), worker concurrency ${concurrency}, failed jobs ${failed}, node ${process.execArgv.join(' ')}\n`);
   process.stdout.write(`end to end (record, plan, settlement + legs, flow): ${endToEnd.toFixed(0)} shortfalls/s\n`);
   process.stdout.write(`bare BullMQ no-op jobs:                           ${bare.toFixed(0)} jobs/s\n`);
   process.stdout.write(`ratio:                                            ${(endToEnd / bare).toFixed(3)}\n`);
