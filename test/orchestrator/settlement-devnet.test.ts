@@ -11,7 +11,7 @@ import { sendLeg } from '../../chains/protocol/legs.js';
 import { price, usd } from '../../chains/protocol/units.js';
 import { pushPrice } from '../../chains/protocol/price-feed.js';
 import { transportKinds } from '../../chains/messaging/transport.js';
-import { getLeg, listLegEvents, reconciledLegs, recordShortfall, transitionLeg, type LedgerHandle } from '../../db/index.js';
+import { getLeg, listLegEvents, reconciledLegs, recordShortfall, settlements, transitionLeg, type LedgerHandle } from '../../db/index.js';
 import { ChainLegExecutor } from '../../relayer/execution/chain-leg-executor.js';
 import { devnetExecutionContext } from '../../relayer/execution/devnet-context.js';
 import type { ExecutionContext } from '../../relayer/execution/execution-context.js';
@@ -107,7 +107,8 @@ const lowGasOptions = () => chainOptions(1);
 const ownValueOnly = (source: OptionSource): OptionSource => ({ optionsFor: async (r) => (await source.optionsFor(r)).filter((o) => o.kind !== 'liquidity') });
 
 /** One settlement through the orchestrator, executed on the chains; the legs it recorded, once its `settle` job completed. */
-async function settle(params: { report: ShortfallReport; optionSource: OptionSource }) {
+/** Reports the shortfall (`times` times, as a restarted watcher or a second node would) and waits for its settlement. */
+async function settle(params: { report: ShortfallReport; optionSource: OptionSource; times?: number }) {
   const orchestrator = startOrchestrator({
     connection,
     prefix: `e2e-${randomBytes(4).toString('hex')}`,
@@ -117,7 +118,9 @@ async function settle(params: { report: ShortfallReport; optionSource: OptionSou
     legExecutor: new ChainLegExecutor(context),
   });
   try {
-    const shortfallId = await orchestrator.reportShortfall(params.report);
+    const ids = await Promise.all(Array.from({ length: params.times ?? 1 }, () => orchestrator.reportShortfall(params.report)));
+    const shortfallId = ids[0] ?? '0x';
+    expect(new Set(ids)).toEqual(new Set([shortfallId]));
     await settleCompleted(orchestrator.queues);
     return await legsOfShortfall(ledger.db, shortfallId);
   } finally {
@@ -159,15 +162,20 @@ describe('sourcing options read from the chains', () => {
 });
 
 describe('settling a shortfall across chains on the devnet', () => {
-  it('moves surplus from the cheaper chain, credits it on alpha, and records every step', async () => {
+  it('moves surplus from the cheaper chain once however often reported, credits it on alpha, and records every step', async () => {
     const account = traderAddress(0);
     const before = { alpha: await collateralOf(h, h.alpha, account), beta: await collateralOf(h, h.beta, account), gamma: await collateralOf(h, h.gamma, account) };
     const supplyBefore = await h.totalSupply();
+    const shortfall = report(account, '250');
     const recorded = await settle({
-      report: report(account, '250'),
+      report: shortfall,
       // gamma over Wormhole costs more per dollar than beta over LayerZero: beta must win.
       optionSource: { optionsFor: async () => [collateralOption(h.gamma, 'wormhole', 0.004), collateralOption(h.beta, 'layerzero', 0.001)] },
+      times: 3,
     });
+    // Reported three times, settled once: one settlement, one send.
+    expect(await ledger.db.select().from(settlements).where(eq(settlements.shortfallId, shortfallIdOfReport(shortfall)))).toHaveLength(1);
+    expect(await legSentLogs(h, h.beta, recorded[0]?.id ?? '0x')).toHaveLength(1);
     expect(recorded.map((leg) => [leg.sourceChainId, leg.transport, leg.status, leg.amount])).toEqual([[h.beta.chainId, 'layerzero', 'credited', usd('250')]]);
     const events = await listLegEvents(ledger.db, recorded[0]?.id ?? '0x');
     expect(events.map((event) => event.toStatus)).toEqual(['planned', 'submitted', 'sent', 'verified', 'delivered', 'credited']);
