@@ -8,8 +8,9 @@ import { startOrchestrator, type LegExecutor, type Orchestrator } from '../../re
 import { createRedis } from '../../relayer/orchestrator/redis.js';
 import type { ShortfallReport } from '../../relayer/orchestrator/shortfall-report.js';
 import type { OptionSource, SourcingOption } from '../../relayer/orchestrator/sourcing-option.js';
-import { ALPHA, BETA, ENGINE, GAMMA, accountOf, seedChains } from '../db/support/fixtures.js';
+import { BETA, GAMMA, seedChains } from '../db/support/fixtures.js';
 import { createMigratedLedger } from '../db/support/test-database.js';
+import { syntheticReport } from './support/synthetic-report.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -79,24 +80,8 @@ class RecordingExecutor implements LegExecutor {
   }
 }
 
-let episode = 0n;
-function report(overrides: Partial<ShortfallReport> = {}): ShortfallReport {
-  episode += 1n;
-  return {
-    chainId: ALPHA,
-    engine: ENGINE,
-    account: accountOf(Number(episode)),
-    episode: String(episode),
-    reason: 'breach',
-    equity: '900000000',
-    maintenance: '1000000000',
-    requiredAmount: '250000000',
-    mEff: 0.05,
-    detectedBlock: '100',
-    detectedAt: new Date('2026-11-24T12:00:00Z').toISOString(),
-    ...overrides,
-  };
-}
+let episode = 0;
+const report = (overrides: Partial<ShortfallReport> = {}): ShortfallReport => syntheticReport((episode += 1), overrides);
 
 function start(params: { optionSource: OptionSource; legExecutor?: LegExecutor }): Orchestrator {
   const orchestrator = startOrchestrator({

@@ -10,12 +10,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { legs, settlements, type LedgerHandle } from '../../db/index.js';
 import { startOrchestrator, type LegExecutor, type Orchestrator } from '../../relayer/orchestrator/orchestrator.js';
 import { createRedis } from '../../relayer/orchestrator/redis.js';
-import type { ShortfallReport } from '../../relayer/orchestrator/shortfall-report.js';
 import type { OptionSource, SourcingOption } from '../../relayer/orchestrator/sourcing-option.js';
 import { isAlive } from '../chains/processes.js';
-import { ALPHA, BETA, ENGINE, accountOf, seedChains } from '../db/support/fixtures.js';
+import { BETA, seedChains } from '../db/support/fixtures.js';
 import { createMigratedLedger } from '../db/support/test-database.js';
+import { until } from '../watcher/support.js';
 import { startRedisServer, type RedisServer } from './support/redis-server.js';
+import { syntheticReport } from './support/synthetic-report.js';
 
 const SHORTFALLS = 20;
 
@@ -80,30 +81,7 @@ class GatedExecutor implements LegExecutor {
   }
 }
 
-function report(n: number): ShortfallReport {
-  return {
-    chainId: ALPHA,
-    engine: ENGINE,
-    account: accountOf(n),
-    episode: String(n),
-    reason: 'breach',
-    equity: '900000000',
-    maintenance: '1000000000',
-    requiredAmount: '250000000',
-    mEff: 0.05,
-    detectedBlock: '100',
-    detectedAt: new Date('2026-11-24T12:00:00Z').toISOString(),
-  };
-}
 
-/** Polls `check` until it holds; fails with `what` after a bounded number of tries. */
-async function until(what: string, check: () => boolean | Promise<boolean>, tries = 600, everyMs = 25): Promise<void> {
-  for (let i = 0; i < tries; i += 1) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-  throw new Error(`timed out waiting until ${what}`);
-}
 
 /** Rejects with `message` if `promise` has not settled after `ms` (a failure message, not a timing assertion). */
 function bounded<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
@@ -121,7 +99,7 @@ describe('Redis restarted mid-flow', () => {
     const orchestrator: Orchestrator = startOrchestrator({ connection, prefix: 'restart', ledger: db, riskPerSecond: 0.01, optionSource, legExecutor: executor });
     let closed = false;
     try {
-      const ids = await Promise.all(Array.from({ length: SHORTFALLS }, (_, i) => orchestrator.reportShortfall(report(i + 1))));
+      const ids = await Promise.all(Array.from({ length: SHORTFALLS }, (_, i) => orchestrator.reportShortfall(syntheticReport(i + 1))));
       expect(new Set(ids).size).toBe(SHORTFALLS);
 
       // Mid-flow: sends are running (held) while other shortfalls are still being planned.
@@ -136,7 +114,7 @@ describe('Redis restarted mid-flow', () => {
 
       // A job whose fetch ran twice stays active until its lock expires (see `workerLocking` in queues.ts).
       const settleDone = async () => (await orchestrator.queues.byName.legs.getJobs(['completed'])).filter((job) => job.name === 'settle');
-      await until(`all ${SHORTFALLS} settle jobs completed`, async () => (await settleDone()).length >= SHORTFALLS, 1_000);
+      await until(`all ${SHORTFALLS} settle jobs completed`, async () => (await settleDone()).length >= SHORTFALLS);
 
       const recorded = await db.select().from(settlements).where(inArray(settlements.shortfallId, ids));
       expect(recorded).toHaveLength(SHORTFALLS);
@@ -170,7 +148,7 @@ describe('Redis restarted mid-flow', () => {
     const closing: { promise?: Promise<void> } = {};
     try {
       // One settlement through, so every worker is up and idle on its blocking connection.
-      await orchestrator.reportShortfall(report(1_000));
+      await orchestrator.reportShortfall(syntheticReport(1_000));
       await until('the settlement completed', async () => (await orchestrator.queues.byName.legs.getCompletedCount()) >= 2);
       await server.stop();
       await until('the client waits to reconnect', () => connection?.status === 'reconnecting');
