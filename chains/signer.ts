@@ -79,11 +79,12 @@ export function isRevert(error: unknown): boolean {
 }
 
 /**
- * The name of the custom error a call reverted with (`LegExpired`, say), when the caller's ABI
- * knows it: what a caller decides on, since the message around it is for people.
+ * The custom error a call reverted with (`LegExpired` and its arguments, say), when the caller's
+ * ABI knows it: what a caller decides on, since the message around it is for people.
  */
-export function revertErrorName(error: unknown): string | undefined {
-  return revertOf(error)?.data?.errorName;
+export function revertError(error: unknown): { readonly name: string; readonly args: readonly unknown[] } | undefined {
+  const data = revertOf(error)?.data;
+  return data ? { name: data.errorName, args: data.args ?? [] } : undefined;
 }
 
 /** The revert somewhere in an error's cause chain (our errors wrap viem's). */

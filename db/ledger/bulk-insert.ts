@@ -29,3 +29,11 @@ export const hexValue = (value: string | null | undefined): string | null => (va
 export const integerValue = (value: bigint | number | null | undefined): string | null => (value == null ? null : value.toString());
 export const instantValue = (value: Date | null | undefined): string | null => (value == null ? null : value.toISOString());
 export const jsonValue = (value: unknown): string => JSON.stringify(value);
+
+/**
+ * Rows in id order (stable, so duplicates keep theirs): transactions that insert overlapping
+ * batches then lock the rows in the same order, and cannot deadlock each other.
+ */
+export function inIdOrder<T extends { readonly id: string }>(rows: readonly T[]): T[] {
+  return [...rows].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}

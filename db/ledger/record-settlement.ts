@@ -12,7 +12,7 @@ import { legIdOf, settlementIdOf } from '../ids.js';
 import type { Transport } from '../schema/enums.js';
 import { legEvents, legs, type LegKind } from '../schema/legs.js';
 import { settlements } from '../schema/settlements.js';
-import { bulkInsert, columnValues, hexValue, instantValue, integerValue, jsonValue } from './bulk-insert.js';
+import { bulkInsert, columnValues, hexValue, inIdOrder, instantValue, integerValue, jsonValue } from './bulk-insert.js';
 import { translateLedgerError } from './translate-error.js';
 
 export interface PlannedLeg {
@@ -75,27 +75,29 @@ export async function recordSettlements(
   const subject = planned.length === 1 ? `settlement ${planned[0]?.settlementId}` : `${planned.length} settlements`;
   try {
     return await db.transaction(async (tx) => {
-      const now = new Date();
+      const inserting = inIdOrder(planned.map((entry) => ({ ...entry, id: entry.settlementId })));
       const inserted = await tx.execute<{ id: Hash }>(sql`${bulkInsert(settlements, [
-        columnValues(settlements.id, 'text', planned.map(({ settlementId }) => settlementId)),
-        columnValues(settlements.shortfallId, 'text', planned.map(({ params }) => hexValue(params.shortfallId))),
-        columnValues(settlements.revision, 'integer', planned.map(({ params }) => params.revision)),
-        columnValues(settlements.requiredAmount, 'numeric', planned.map(({ params }) => integerValue(params.requiredAmount))),
-        columnValues(settlements.coveredAmount, 'numeric', planned.map(({ params }) => integerValue(params.coveredAmount))),
-        columnValues(settlements.uncoveredAmount, 'numeric', planned.map(({ params }) => integerValue(params.requiredAmount - params.coveredAmount))),
-        columnValues(settlements.plannedCostUsd, 'numeric', planned.map(({ params }) => params.plannedCostUsd)),
-        columnValues(settlements.plan, 'jsonb', planned.map(({ params }) => jsonValue(params.plan))),
+        columnValues(settlements.id, 'text', inserting.map(({ settlementId }) => settlementId)),
+        columnValues(settlements.shortfallId, 'text', inserting.map(({ params }) => hexValue(params.shortfallId))),
+        columnValues(settlements.revision, 'integer', inserting.map(({ params }) => params.revision)),
+        columnValues(settlements.requiredAmount, 'numeric', inserting.map(({ params }) => integerValue(params.requiredAmount))),
+        columnValues(settlements.coveredAmount, 'numeric', inserting.map(({ params }) => integerValue(params.coveredAmount))),
+        columnValues(settlements.uncoveredAmount, 'numeric', inserting.map(({ params }) => integerValue(params.requiredAmount - params.coveredAmount))),
+        columnValues(settlements.plannedCostUsd, 'numeric', inserting.map(({ params }) => params.plannedCostUsd)),
+        columnValues(settlements.plan, 'jsonb', inserting.map(({ params }) => jsonValue(params.plan))),
       ])} on conflict (id) do nothing returning id`);
       const fresh = new Set(inserted.rows.map((row) => row.id));
       // Only the first of a settlement planned twice in one batch writes its legs.
       const created = new Set(planned.filter(({ settlementId }) => fresh.delete(settlementId)));
-      const newLegs = [...created].flatMap(({ params, settlementId, legIds }) =>
-        params.legs.map((leg, index) => ({ leg, index, settlementId, legId: legIds[index] ?? legIdOf({ settlementId, index }), params })),
+      const newLegs = inIdOrder(
+        [...created].flatMap(({ params, settlementId, legIds }) =>
+          params.legs.map((leg, index) => ({ leg, index, settlementId, id: legIds[index] ?? legIdOf({ settlementId, index }), params })),
+        ),
       );
       if (newLegs.length > 0) {
         await tx.execute(
           bulkInsert(legs, [
-            columnValues(legs.id, 'text', newLegs.map(({ legId }) => legId)),
+            columnValues(legs.id, 'text', newLegs.map(({ id }) => id)),
             columnValues(legs.settlementId, 'text', newLegs.map(({ settlementId }) => settlementId)),
             columnValues(legs.legIndex, 'integer', newLegs.map(({ index }) => index)),
             columnValues(legs.kind, 'leg_kind', newLegs.map(({ leg }) => leg.kind)),
@@ -112,11 +114,14 @@ export async function recordSettlements(
         // The first event of each leg: its planning (the database checks it matches the leg).
         await tx.execute(
           bulkInsert(legEvents, [
-            columnValues(legEvents.legId, 'text', newLegs.map(({ legId }) => legId)),
+            columnValues(legEvents.legId, 'text', newLegs.map(({ id }) => id)),
             columnValues(legEvents.seq, 'integer', newLegs.map(() => 1)),
             columnValues(legEvents.toStatus, 'leg_status', newLegs.map(() => 'planned')),
             columnValues(legEvents.actor, 'text', newLegs.map(({ params }) => params.actor ?? null)),
-            columnValues(legEvents.occurredAt, 'timestamptz', newLegs.map(({ params }) => instantValue(params.plannedAt ?? now))),
+            // When the plans say when they were made; else the database's clock, as for `recorded_at`.
+            ...(newLegs.some(({ params }) => params.plannedAt)
+              ? [columnValues(legEvents.occurredAt, 'timestamptz', newLegs.map(({ params }) => instantValue(params.plannedAt ?? new Date())))]
+              : []),
             columnValues(legEvents.detail, 'jsonb', newLegs.map(({ settlementId, params }) => jsonValue({ settlementId, revision: params.revision }))),
           ]),
         );

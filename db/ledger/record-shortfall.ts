@@ -9,7 +9,7 @@ import type { LedgerExecutor } from '../client.js';
 import { LedgerError } from '../errors.js';
 import { shortfallIdOf } from '../ids.js';
 import { settlements } from '../schema/settlements.js';
-import { bulkInsert, columnValues, hexValue, instantValue, integerValue, jsonValue } from './bulk-insert.js';
+import { bulkInsert, columnValues, hexValue, inIdOrder, instantValue, integerValue, jsonValue } from './bulk-insert.js';
 import { shortfalls, type Shortfall, type ShortfallReason } from '../schema/shortfalls.js';
 
 export interface RecordShortfallParameters {
@@ -58,19 +58,20 @@ export async function recordShortfalls(
 ): Promise<{ readonly id: Hash; readonly created: boolean }[]> {
   if (params.length === 0) return [];
   const ids = params.map((report) => shortfallIdOf(report));
+  const rows = inIdOrder(params.map((report, i) => ({ id: ids[i] ?? shortfallIdOf(report), report })));
   const inserted = await db.execute<{ id: Hash }>(sql`${bulkInsert(shortfalls, [
-    columnValues(shortfalls.id, 'text', ids),
-    columnValues(shortfalls.chainId, 'bigint', params.map((r) => r.chainId)),
-    columnValues(shortfalls.engine, 'text', params.map((r) => hexValue(r.engine))),
-    columnValues(shortfalls.account, 'text', params.map((r) => hexValue(r.account))),
-    columnValues(shortfalls.episode, 'bigint', params.map((r) => integerValue(r.episode))),
-    columnValues(shortfalls.reason, 'shortfall_reason', params.map((r) => r.reason)),
-    columnValues(shortfalls.equity, 'numeric', params.map((r) => integerValue(r.equity))),
-    columnValues(shortfalls.maintenance, 'numeric', params.map((r) => integerValue(r.maintenance))),
-    columnValues(shortfalls.requiredAmount, 'numeric', params.map((r) => integerValue(r.requiredAmount))),
-    columnValues(shortfalls.detectedBlock, 'bigint', params.map((r) => integerValue(r.detectedBlock))),
-    columnValues(shortfalls.detectedAt, 'timestamptz', params.map((r) => instantValue(r.detectedAt))),
-    columnValues(shortfalls.detail, 'jsonb', params.map((r) => jsonValue(r.detail ?? {}))),
+    columnValues(shortfalls.id, 'text', rows.map((r) => r.id)),
+    columnValues(shortfalls.chainId, 'bigint', rows.map(({ report: r }) => r.chainId)),
+    columnValues(shortfalls.engine, 'text', rows.map(({ report: r }) => hexValue(r.engine))),
+    columnValues(shortfalls.account, 'text', rows.map(({ report: r }) => hexValue(r.account))),
+    columnValues(shortfalls.episode, 'bigint', rows.map(({ report: r }) => integerValue(r.episode))),
+    columnValues(shortfalls.reason, 'shortfall_reason', rows.map(({ report: r }) => r.reason)),
+    columnValues(shortfalls.equity, 'numeric', rows.map(({ report: r }) => integerValue(r.equity))),
+    columnValues(shortfalls.maintenance, 'numeric', rows.map(({ report: r }) => integerValue(r.maintenance))),
+    columnValues(shortfalls.requiredAmount, 'numeric', rows.map(({ report: r }) => integerValue(r.requiredAmount))),
+    columnValues(shortfalls.detectedBlock, 'bigint', rows.map(({ report: r }) => integerValue(r.detectedBlock))),
+    columnValues(shortfalls.detectedAt, 'timestamptz', rows.map(({ report: r }) => instantValue(r.detectedAt))),
+    columnValues(shortfalls.detail, 'jsonb', rows.map(({ report: r }) => jsonValue(r.detail ?? {}))),
   ])} on conflict (id) do nothing returning id`);
   const created = new Set(inserted.rows.map((row) => row.id));
   // The same episode twice in one batch: only its first report creates the row.

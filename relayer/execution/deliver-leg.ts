@@ -4,7 +4,7 @@ import { getLeg, listLegEvents, recordLegAttempt, type Leg } from '../../db/inde
 import { legPayload } from '../../chains/protocol/legs.js';
 import { rejectionReason } from '../../chains/protocol/rejection.js';
 import type { OutboundMessage } from '../../chains/messaging/transport.js';
-import { isRevert, revertErrorName, shortReason } from '../../chains/signer.js';
+import { isRevert, revertError, shortReason } from '../../chains/signer.js';
 import { RelayerError } from '../errors.js';
 import { advanceLeg } from './advance-leg.js';
 import { refusalFailsLeg, refusedDeliveryError } from './delivery-refusal.js';
@@ -81,7 +81,7 @@ export async function deliverLegStep(context: ExecutionContext, legId: Hash): Pr
 /** The destination reverted the delivery: the leg fails, or only this attempt did (recorded, retried). */
 async function refused(context: ExecutionContext, leg: Leg, error: unknown): Promise<never> {
   const reason = shortReason(error);
-  if (refusalFailsLeg(revertErrorName(error))) {
+  if (refusalFailsLeg(leg.id, revertError(error))) {
     await advanceLeg(context, { legId: leg.id, from: leg.status, to: 'failed', error: refusedDeliveryError(reason) });
     throw new UnrecoverableError(`leg ${leg.id} refused by the destination vault: ${reason}`);
   }

@@ -28,7 +28,8 @@ async function submittedAt(context: ExecutionContext, legId: Hash): Promise<bigi
  * Sends a leg from its source vault, recording `submitted` before the transaction and `sent`
  * after it. A leg already `submitted` (a worker died after recording it) is looked up on chain
  * first: the vault logs the leg id, and refuses a second send of it anyway, so a retry never
- * burns twice. A revert is final: the leg is marked failed and the job ends.
+ * burns twice. A revert is final (the leg is marked failed and the job ends) unless the leg is on
+ * chain after all: a concurrent run sent it first.
  */
 export async function sendLegStep(context: ExecutionContext, legId: Hash): Promise<void> {
   const leg = await getLeg(context.ledger, legId);
@@ -55,12 +56,17 @@ export async function sendLegStep(context: ExecutionContext, legId: Hash): Promi
         ...(context.receiveGas === undefined ? {} : { receiveGas: context.receiveGas }),
       });
       receipt = await source.signer.public.getTransactionReceipt({ hash: message.txHash });
+      await context.onSourceMined?.({ legId, txHash: receipt.transactionHash });
     } catch (error) {
       if (!isRevert(error)) throw error;
-      await advanceLeg(context, { legId, from: 'submitted', to: 'failed', error: shortReason(error) });
-      throw new UnrecoverableError(`leg ${legId} refused by the source vault: ${shortReason(error)}`);
+      // Another run of this job (a stalled lock, a second node) may have sent it meanwhile: the
+      // vault then refuses this send, and the leg is sent, not failed.
+      receipt = await findLegSent({ chain: source, legId, fromBlock: await submittedAt(context, legId) });
+      if (!receipt) {
+        await advanceLeg(context, { legId, from: 'submitted', to: 'failed', error: shortReason(error) });
+        throw new UnrecoverableError(`leg ${legId} refused by the source vault: ${shortReason(error)}`);
+      }
     }
-    await context.onSourceMined?.({ legId, txHash: receipt.transactionHash });
   }
   await recordSent(context, { leg, source, destination, receipt });
 }

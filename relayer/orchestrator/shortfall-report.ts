@@ -33,9 +33,13 @@ export type ShortfallReport = z.input<typeof shortfallReportSchema>;
 /** A report as validated: addresses checksummed. */
 export type ParsedReport = z.output<typeof shortfallReportSchema>;
 
-/** The report's ledger id; the ABI encoding checks the addresses, and their case does not change the id. */
+/**
+ * The report's ledger id. Addresses are lower-cased first: their spelling does not change the
+ * id, and a mixed-case address with a wrong checksum is still the same address (the schema
+ * accepts it, so the id must too); the ABI encoding checks what is left.
+ */
 export function shortfallIdOfReport(report: ShortfallReport) {
-  return shortfallIdOf({ chainId: report.chainId, engine: report.engine as Address, account: report.account as Address, episode: BigInt(report.episode) });
+  return shortfallIdOf({ chainId: report.chainId, engine: report.engine.toLowerCase() as Address, account: report.account.toLowerCase() as Address, episode: BigInt(report.episode) });
 }
 
 /** The ledger row for a (validated) report. */

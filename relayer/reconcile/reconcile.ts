@@ -11,6 +11,7 @@ import {
   type FindingSeverity,
   type Leg,
 } from '../../db/index.js';
+import { shortReason } from '../../chains/signer.js';
 import type { ExecutionChain, ExecutionContext } from '../execution/execution-context.js';
 import { refundExpiredLeg } from './refund-leg.js';
 import { refusedDeliveries } from './refused-deliveries.js';
@@ -69,12 +70,22 @@ export async function reconcile(params: {
     const verdict = checkLeg(leg, view);
     findings.push(...verdict.findings);
     if (verdict.consistent && leg.status === 'credited') reconciled.push(leg.id);
+    if (view.refunded.has(leg.id) && leg.status !== 'refunded') {
+      // A refund the chain made and the ledger missed (a crash after it): never refund again.
+      findings.push({ kind: 'ledger_chain_mismatch', severity: 'critical', legId: leg.id, chainId: leg.sourceChainId, detail: { status: leg.status, note: 'refunded on chain; the ledger has not recorded the refund' } });
+      continue;
+    }
     const owed = (IN_FLIGHT as readonly string[]).includes(leg.status) ? await stuckVerdict({ context, leg, view, slaSeconds: params.slaSeconds }) : await unrefundedVerdict({ context, leg, view });
     if (owed) {
       findings.push(owed.finding);
       if (owed.expired && params.refundExpired !== false) {
-        await refundExpiredLeg({ context, leg });
-        refunded.push(leg.id);
+        try {
+          await refundExpiredLeg({ context, leg });
+          refunded.push(leg.id);
+        } catch (error) {
+          // One refund that cannot go through now must not cost the run its other findings.
+          findings.push({ kind: 'stuck_leg', severity: 'critical', legId: leg.id, chainId: leg.destinationChainId, detail: { status: leg.status, action: 'refund failed; retried next run', error: shortReason(error) } });
+        }
       }
     }
   }
@@ -115,6 +126,9 @@ function checkLeg(leg: Leg, view: VaultView): { consistent: boolean; findings: F
   if (!sent) {
     if (leg.status !== 'failed') findings.push({ kind: 'ledger_chain_mismatch', severity: 'critical', legId: leg.id, chainId: leg.sourceChainId, detail: { status: leg.status, note: 'the ledger says sent; the source vault has no such leg' } });
     return { consistent: false, findings };
+  }
+  if (leg.status === 'failed' && refundRefusal(leg.failedFrom) !== undefined) {
+    findings.push({ kind: 'ledger_chain_mismatch', severity: 'critical', legId: leg.id, chainId: leg.sourceChainId, detail: { failedFrom: leg.failedFrom, note: 'the ledger failed the leg before it was sent; the source vault sent it' } });
   }
   if (sent.amount !== leg.amount) findings.push({ kind: 'amount_mismatch', severity: 'critical', legId: leg.id, chainId: leg.sourceChainId, expected: leg.amount, actual: sent.amount, detail: { side: 'source debit' } });
   if (received.length > 1) findings.push({ kind: 'duplicate_delivery', severity: 'critical', legId: leg.id, chainId: leg.destinationChainId, actual: BigInt(received.length) });

@@ -228,6 +228,23 @@ describe('settling a shortfall across chains on the devnet', () => {
     expect(result.supply.inFlight).toBe(0n);
   });
 
+  it('sends a leg once when two runs of its job race: the run the vault refuses finds the send of the other', async () => {
+    const account = traderAddress(1);
+    const betaBefore = await collateralOf(h, h.beta, account);
+    const raced = report(account, '30');
+    const { shortfall } = await recordShortfall(ledger.db, shortfallRecord(shortfallReportSchema.parse(raced)));
+    const planned = await planSettlement({ ledger: ledger.db, shortfallId: shortfall.id, report: raced, options: [collateralOption(h.beta, 'wormhole', 0.001)], riskPerSecond: 0, deadline: new Date(Date.now() + 3_600_000) });
+    const legId = planned.legIds[0] ?? '0x';
+    // Both look on chain before either has sent: both send, and the vault refuses the second.
+    const runs = await Promise.allSettled([sendLegStep(context, legId), sendLegStep(context, legId)]);
+    expect(runs.map((run) => run.status)).toEqual(['fulfilled', 'fulfilled']);
+    expect((await getLeg(ledger.db, legId))?.status).toBe('sent');
+    expect(await legSentLogs(h, h.beta, legId)).toHaveLength(1);
+    await deliverLegStep(context, legId);
+    expect((await getLeg(ledger.db, legId))?.status).toBe('credited');
+    expect(await collateralOf(h, h.beta, account)).toBe(betaBefore - usd('30'));
+  });
+
   it('flags a leg stuck past its deadline, refunds it once, and keeps supply conserved', async () => {
     const account = traderAddress(1);
     const betaBefore = await collateralOf(h, h.beta, account);

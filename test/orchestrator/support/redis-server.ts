@@ -59,9 +59,12 @@ export async function startRedisServer(): Promise<RedisServer> {
     const args = ['--port', String(port), '--bind', '127.0.0.1', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir, '--save', ''];
     const spawned = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child = spawned;
+    let spawnError: Error | undefined;
+    spawned.once('error', (error) => (spawnError = error)); // no redis-server binary: say so, do not crash
     spawned.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     spawned.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     for (let i = 0; i < 400; i += 1) {
+      if (spawnError) throw new Error(`cannot start redis-server: ${spawnError.message}`);
       if (spawned.exitCode !== null || spawned.signalCode !== null) throw new Error(`redis-server exited on start:\n${output}`);
       if (await pings(port)) return;
       await new Promise((resolve) => setTimeout(resolve, 25));
