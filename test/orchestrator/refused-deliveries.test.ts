@@ -13,7 +13,7 @@ import { devnetTransports } from '../../chains/devnet/transports.js';
 import type { TransportKind } from '../../chains/messaging/transport.js';
 import { DevnetGuardianVaaSource, type VaaSource } from '../../chains/messaging/wormhole/vaa-source.js';
 import { vaultCallAbi } from '../../chains/protocol/abi.js';
-import { legPayload } from '../../chains/protocol/legs.js';
+import { cancelLeg, legPayload } from '../../chains/protocol/legs.js';
 import { usd } from '../../chains/protocol/units.js';
 import { getLeg, listLegEvents, reconciledLegs, reconciliationFindings, registerChains, type LedgerHandle } from '../../db/index.js';
 import { deliverLegStep } from '../../relayer/execution/deliver-leg.js';
@@ -183,6 +183,30 @@ describe('a leg delivered after its deadline', () => {
     expect(again.refunded).toEqual([]);
     expect(findingsOf(again, legId)).toEqual([]);
     expect(await legEventCount('beta', 'LegRefunded', legId)).toBe(1);
+    expect(await collateralOn('beta')).toBe(betaBefore);
+  });
+});
+
+describe('a refund the chain made and the ledger missed', () => {
+  it('is flagged as critical and never refunded a second time', async () => {
+    const betaBefore = await collateralOn('beta');
+    const legId = await sentLeg('wormhole', 600n);
+    for (const chain of h.manifest.chains) {
+      const control = anvilControl(h.endpointOf(chain));
+      await control.increaseTime({ seconds: 1_200 });
+      await control.mine({ blocks: 1 });
+    }
+    // The node cancels the expired leg and delivers the refund, then dies before the ledger write.
+    const refund = await cancelLeg({ signer: h.relayerOn(h.alpha), transport: h.transports.wormhole, from: h.alpha, to: h.beta, legId });
+    await h.transports.wormhole.deliver(refund);
+    expect(await collateralOn('beta')).toBe(betaBefore);
+
+    for (const run of [await runReconcile(), await runReconcile()]) {
+      expect(run.refunded).toEqual([]);
+      expect(findingsOf(run, legId)).toEqual([['ledger_chain_mismatch', 'critical']]);
+    }
+    expect(await legEventCount('beta', 'LegRefunded', legId)).toBe(1);
+    expect((await getLeg(ledger.db, legId))?.status).toBe('sent');
     expect(await collateralOn('beta')).toBe(betaBefore);
   });
 });
