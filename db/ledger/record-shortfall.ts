@@ -3,12 +3,11 @@
  * same episode reported twice (by a restarted watcher, or two nodes) is one row; the first
  * report's numbers stand.
  */
-import { and, eq, exists, inArray, or, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Address, Hash } from 'viem';
 import type { LedgerExecutor } from '../client.js';
 import { LedgerError } from '../errors.js';
 import { shortfallIdOf } from '../ids.js';
-import { settlements } from '../schema/settlements.js';
 import { bulkInsert, columnValues, hexValue, inIdOrder, instantValue, integerValue, jsonValue } from './bulk-insert.js';
 import { shortfalls, type Shortfall, type ShortfallReason } from '../schema/shortfalls.js';
 
@@ -96,19 +95,4 @@ export async function closeShortfall(
     .where(and(eq(shortfalls.id, params.shortfallId), eq(shortfalls.status, 'open')))
     .returning({ id: shortfalls.id });
   return closed.length > 0;
-}
-
-/**
- * Which of these shortfalls still call for their plan: open ones, and ones already planned (a
- * retried plan job must finish what it started). An episode the watcher closed before anyone
- * planned it (the account recovered) needs none.
- */
-export async function shortfallsToPlan(db: LedgerExecutor, ids: readonly Hash[]): Promise<Set<Hash>> {
-  if (ids.length === 0) return new Set();
-  const planned = db.select({ one: sql`1` }).from(settlements).where(eq(settlements.shortfallId, shortfalls.id));
-  const rows = await db
-    .select({ id: shortfalls.id })
-    .from(shortfalls)
-    .where(and(inArray(shortfalls.id, [...ids]), or(eq(shortfalls.status, 'open'), exists(planned))));
-  return new Set(rows.map((row) => row.id));
 }

@@ -1,7 +1,7 @@
 import { UnrecoverableError, Worker, type FlowJob, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Hash } from 'viem';
-import { recordSettlements, shortfallsToPlan, recordShortfalls, type LedgerDatabase, type RecordSettlementReturnType } from '../../db/index.js';
+import { planStates, recordSettlements, recordShortfalls, type LedgerDatabase, type PlanState, type RecordSettlementReturnType } from '../../db/index.js';
 import type { Plan } from '../planner/types.js';
 import { fieldPath } from '../validation.js';
 import { createBatcher } from './batcher.js';
@@ -128,19 +128,27 @@ export function startOrchestrator(options: OrchestratorOptions): Orchestrator {
       return recorded;
     },
   });
-  // An episode the watcher closed (the account recovered) before its plan job ran needs no plan.
-  const callsForPlan = createBatcher<Hash, boolean>({
+  const planStateOf = createBatcher<Hash, PlanState | undefined>({
     maxSize: 256,
     maxInFlight: 4,
     run: async (ids) => {
-      const wanted = await shortfallsToPlan(options.ledger, ids);
-      return ids.map((id) => wanted.has(id));
+      const states = await planStates(options.ledger, ids);
+      return ids.map((id) => states.get(id));
     },
   });
+  const addFlows = createBatcher<{ settlementId: Hash; legIds: readonly Hash[] }, unknown>({ maxSize: 128, maxInFlight: 4, run: (batch) => queues.flows.addBulk(batch.map(settlementFlow)) });
   worker('plans', async (job) => {
     const report = parseReport(job.data);
     const shortfallId = shortfallIdOfReport(report);
-    if (!(await callsForPlan(shortfallId))) return { shortfallId, skipped: 'the episode closed before it was planned' };
+    const state = await planStateOf(shortfallId);
+    if (!state) throw new UnrecoverableError(`shortfall ${shortfallId} is not in the ledger: nothing to plan`);
+    // A retried job whose plan was recorded adds its flow (job ids make that idempotent), as planned then.
+    if (state.settlement) {
+      await addFlows(state.settlement);
+      return { settlementId: state.settlement.settlementId, legs: state.settlement.legIds.length, recorded: 'before this run' };
+    }
+    // An episode the watcher closed (the account recovered) before its plan job ran needs no plan.
+    if (!state.open) return { shortfallId, skipped: 'the episode closed before it was planned' };
     const planned = settlementPlan({
       shortfallId,
       report,

@@ -21,7 +21,7 @@ import {
   recordShortfalls,
   resolveFinding,
   recordFinding,
-  shortfallsToPlan,
+  planStates,
   saveCheckpoint,
   startReconciliationRun,
   type RecordSettlementParameters,
@@ -187,13 +187,20 @@ describe('recording shortfalls in a batch', () => {
   });
 });
 
-describe('shortfalls that call for a plan', () => {
-  it('are the open ones and the ones already planned, not an episode closed before its plan', async () => {
+describe('where shortfalls stand for planning', () => {
+  it('tells open from closed episodes and gives the settlement already recorded, with its legs in order', async () => {
     const [open, closedUnplanned] = await twoShortfalls();
     const [closedPlanned] = await twoShortfalls();
-    await recordSettlement(db, plan(closedPlanned, [5n]));
+    const recorded = await recordSettlement(db, plan(closedPlanned, [5n, 6n]));
     for (const id of [closedUnplanned, closedPlanned]) await closeShortfall(db, { shortfallId: id, closedAt: new Date('2026-11-30T01:00:00Z'), badDebt: 0n });
-    expect(await shortfallsToPlan(db, [open, closedUnplanned, closedPlanned, hashOf('unknown')])).toEqual(new Set([open, closedPlanned]));
+    const states = await planStates(db, [open, closedUnplanned, closedPlanned, hashOf('unknown')]);
+    expect(states).toEqual(
+      new Map([
+        [open, { open: true }],
+        [closedUnplanned, { open: false }],
+        [closedPlanned, { open: false, settlement: { settlementId: recorded.settlementId, legIds: recorded.legIds } }],
+      ]),
+    );
   });
 });
 

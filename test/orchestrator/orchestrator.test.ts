@@ -3,10 +3,11 @@ import { eq, inArray } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import { getAddress, type Hash } from 'viem';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { closeShortfall, legs, settlements, shortfalls, type LedgerHandle } from '../../db/index.js';
+import { closeShortfall, legs, recordShortfall, settlements, shortfalls, type LedgerHandle } from '../../db/index.js';
 import { startOrchestrator, type LegExecutor, type Orchestrator } from '../../relayer/orchestrator/orchestrator.js';
 import { createRedis } from '../../relayer/orchestrator/redis.js';
-import type { ShortfallReport } from '../../relayer/orchestrator/shortfall-report.js';
+import { shortfallRecord, shortfallReportSchema, type ShortfallReport } from '../../relayer/orchestrator/shortfall-report.js';
+import { planSettlement } from '../../relayer/orchestrator/plan-settlement.js';
 import type { OptionSource, SourcingOption } from '../../relayer/orchestrator/sourcing-option.js';
 import { BETA, GAMMA, seedChains } from '../db/support/fixtures.js';
 import { createMigratedLedger } from '../db/support/test-database.js';
@@ -198,6 +199,21 @@ describe('the orchestrator', () => {
     expect(await ledger.db.select().from(settlements).where(eq(settlements.shortfallId, recovered ?? '0x'))).toEqual([]);
     expect(await ledger.db.select().from(settlements).where(eq(settlements.shortfallId, still ?? '0x'))).toHaveLength(1);
     expect(source.calls).toBe(1); // the closed episode's options were never read
+  });
+
+  it('finishes a plan recorded by an earlier run of its job: adds its flow, reads no options, plans nothing new', async () => {
+    const recorded = report();
+    const { shortfall } = await recordShortfall(ledger.db, shortfallRecord(shortfallReportSchema.parse(recorded)));
+    const earlier = await planSettlement({ ledger: ledger.db, shortfallId: shortfall.id, report: recorded, options: [collateral(BETA, 'beta', 0.001)], riskPerSecond: 0.01, deadline: new Date(Date.now() + 3_600_000) });
+    const source = new FixedOptions([collateral(GAMMA, 'gamma', 0.0001)]);
+    source.failuresLeft = 100; // the RPC is down now: planning again would fail
+    const executor = new RecordingExecutor();
+    const orchestrator = start({ optionSource: source, legExecutor: executor });
+    await orchestrator.queues.byName.plans.add('plan', recorded, { jobId: `plan-${shortfall.id}` });
+    await waitForSettle(orchestrator, 1);
+    expect(source.calls).toBe(0);
+    expect(executor.executed).toEqual(earlier.legIds);
+    expect(await ledger.db.select().from(settlements).where(eq(settlements.shortfallId, shortfall.id))).toHaveLength(1);
   });
 
   it('closes gracefully: a leg in flight finishes, nothing is left active', async () => {
