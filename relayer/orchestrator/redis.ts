@@ -16,7 +16,8 @@ interface ClientInternals {
  * disconnects the worker's blocking connection (a `duplicate()` of ours) and waits for `end`, so
  * closing a worker whose blocking connection had not reconnected yet never returned. Here such a
  * disconnect ends the client the way ioredis does when a socket closes: status `end`, pending
- * commands rejected. Duplicates get the same fix.
+ * commands rejected. Duplicates get the same fix. It reads ioredis' private fields, so ioredis
+ * is pinned in package.json; test/orchestrator/redis-restart.test.ts fails if they change.
  */
 function endWhenSocketless(client: Redis): Redis {
   const disconnect = client.disconnect.bind(client);
