@@ -70,7 +70,8 @@ export async function recordSettlements(
 ): Promise<RecordSettlementReturnType[]> {
   const planned = batch.map((params) => {
     const settlementId = settlementIdOf({ shortfallId: params.shortfallId, revision: params.revision });
-    return { params, settlementId, legIds: params.legs.map((_, index) => legIdOf({ settlementId, index })) };
+    const legRows = params.legs.map((leg, index) => ({ leg, index, settlementId, id: legIdOf({ settlementId, index }), params }));
+    return { params, settlementId, legRows, legIds: legRows.map(({ id }) => id) };
   });
   const subject = planned.length === 1 ? `settlement ${planned[0]?.settlementId}` : `${planned.length} settlements`;
   try {
@@ -89,11 +90,7 @@ export async function recordSettlements(
       const fresh = new Set(inserted.rows.map((row) => row.id));
       // Only the first of a settlement planned twice in one batch writes its legs.
       const created = new Set(planned.filter(({ settlementId }) => fresh.delete(settlementId)));
-      const newLegs = inIdOrder(
-        [...created].flatMap(({ params, settlementId, legIds }) =>
-          params.legs.map((leg, index) => ({ leg, index, settlementId, id: legIds[index] ?? legIdOf({ settlementId, index }), params })),
-        ),
-      );
+      const newLegs = inIdOrder([...created].flatMap(({ legRows }) => legRows));
       if (newLegs.length > 0) {
         await tx.execute(
           bulkInsert(legs, [

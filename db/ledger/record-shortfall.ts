@@ -56,8 +56,8 @@ export async function recordShortfalls(
   params: readonly RecordShortfallParameters[],
 ): Promise<{ readonly id: Hash; readonly created: boolean }[]> {
   if (params.length === 0) return [];
-  const ids = params.map((report) => shortfallIdOf(report));
-  const rows = inIdOrder(params.map((report, i) => ({ id: ids[i] ?? shortfallIdOf(report), report })));
+  const entries = params.map((report) => ({ id: shortfallIdOf(report), report }));
+  const rows = inIdOrder(entries);
   const inserted = await db.execute<{ id: Hash }>(sql`${bulkInsert(shortfalls, [
     columnValues(shortfalls.id, 'text', rows.map((r) => r.id)),
     columnValues(shortfalls.chainId, 'bigint', rows.map(({ report: r }) => r.chainId)),
@@ -74,7 +74,7 @@ export async function recordShortfalls(
   ])} on conflict (id) do nothing returning id`);
   const created = new Set(inserted.rows.map((row) => row.id));
   // The same episode twice in one batch: only its first report creates the row.
-  return ids.map((id) => ({ id, created: created.delete(id) }));
+  return entries.map(({ id }) => ({ id, created: created.delete(id) }));
 }
 
 export interface CloseShortfallParameters {

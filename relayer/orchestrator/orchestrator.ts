@@ -6,7 +6,7 @@ import type { Plan } from '../planner/types.js';
 import { fieldPath } from '../validation.js';
 import { createBatcher } from './batcher.js';
 import { settlementPlan, type SettlementPlan } from './plan-settlement.js';
-import { defaultJobOptions, jobId, openQueues, workerOptions, type QueueName, type Queues } from './queues.js';
+import { defaultJobOptions, jobId, openQueues, workerOptions, type QueueName, type Queues, type WorkerLocking } from './queues.js';
 import { shortfallIdOfReport, shortfallRecord, shortfallReportSchema, type ParsedReport, type ShortfallReport } from './shortfall-report.js';
 import type { OptionSource } from './sourcing-option.js';
 
@@ -37,7 +37,7 @@ export interface OrchestratorOptions {
    * How long a job's lock lasts, how often stalled jobs (a worker that died holding one) go
    * back to waiting, and how many stalls fail a job; `workerLocking` in queues.ts by default.
    */
-  readonly workerOptions?: { readonly lockDuration?: number; readonly stalledInterval?: number; readonly maxStalledCount?: number };
+  readonly workerOptions?: WorkerLocking;
   /** Told of a worker's errors (Redis unreachable, a lost lock), for the node's log. */
   readonly onWorkerError?: (queue: QueueName, error: Error) => void;
   /** Which workers this node runs (default: every queue it has what it needs for). */

@@ -29,7 +29,8 @@ export const defaultJobOptions: DefaultJobOptions = {
  */
 export const workerLocking = { lockDuration: 10_000, stalledInterval: 5_000, maxStalledCount: 3 } as const;
 
-type WorkerLocking = { readonly lockDuration?: number; readonly stalledInterval?: number; readonly maxStalledCount?: number };
+/** What a node may change of `workerLocking` (tests shorten it). */
+export type WorkerLocking = { readonly lockDuration?: number; readonly stalledInterval?: number; readonly maxStalledCount?: number };
 
 /** Options for an orchestrator Worker: `workerLocking` unless `overrides` say otherwise (tests). */
 export function workerOptions(params: { connection: Redis; prefix: string; concurrency: number } & WorkerLocking): WorkerOptions {
