@@ -19,6 +19,7 @@ import {
   type WalletClient,
 } from 'viem';
 import { RelayerError } from '../relayer/errors.js';
+import { sharedErrorAbi } from './protocol/abi.js';
 import { countingFetch } from './rpc-errors.js';
 
 /** An EVM chain as the node addresses it. */
@@ -100,8 +101,9 @@ function revertOf(error: unknown): ContractFunctionRevertedError | undefined {
 
 /**
  * One account on one chain. Its transactions go out one at a time, in order (one nonce
- * sequence), each simulated first so that a revert is reported with its reason instead of
- * being mined; a failure names `contract.method on chain`.
+ * sequence), each simulated first (against the pending block, where it will land) so that a
+ * revert is reported with its reason instead of being mined; a failure names
+ * `contract.method on chain` and the revert decoded by name (see `write`).
  */
 export class Signer {
   readonly public: PublicClient<Transport, Chain>;
@@ -135,14 +137,23 @@ export class Signer {
     const args extends ContractFunctionArgs<abi, 'nonpayable' | 'payable', functionName>,
   >(params: WriteParameters<abi, functionName, args> & { label?: string }): Promise<TransactionReceipt> {
     const label = `${params.label ?? 'contract'}.${String(params.functionName)} at ${params.address} on chain ${this.chainId}`;
+    // Every revert on the way (simulation, gas estimation, sending) is decoded against the
+    // contract's full ABI plus the errors of whatever it calls: viem's `request.abi` is cut
+    // down to the one function, and a revert decoded against it reads as `unknown error 0x…`.
+    const abi: Abi = [...params.abi, ...sharedErrorAbi()];
     return this.enqueue(async () => {
       try {
         const { label: _label, ...call } = params;
+        // Simulated against the block the transaction will land in: a deadline that passes
+        // between `latest` and the next block is refused here, by name, and nothing is sent.
         const { request } = await this.public.simulateContract({
           ...(call as unknown as SimulateContractParameters),
+          abi,
           account: this.account,
-        });
-        const hash = await this.wallet.writeContract(request as Parameters<typeof this.wallet.writeContract>[0]);
+          blockTag: 'pending',
+        } as unknown as SimulateContractParameters);
+        const { blockTag: _pending, ...toSend } = request as typeof request & { blockTag?: unknown };
+        const hash = await this.wallet.writeContract({ ...toSend, abi } as Parameters<typeof this.wallet.writeContract>[0]);
         const receipt = await this.public.waitForTransactionReceipt({ hash });
         if (receipt.status !== 'success') throw new RelayerError(`transaction ${hash} reverted`);
         return receipt;

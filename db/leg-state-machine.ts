@@ -51,6 +51,18 @@ export const REFUNDABLE_FAILED_FROM: readonly LegStatus[] = ['sent', 'verified']
 /** Statuses in which the amount has been burned on the source and not yet minted on the destination. */
 export const IN_FLIGHT_STATUSES: readonly LegStatus[] = ['sent', 'verified'];
 
+/**
+ * Statuses in which a leg has ended for the plan that made it: `credited` (it arrived and
+ * counts in the account), `failed` (whatever it burned is owed back by a refund, never
+ * delivered), `refunded`. An ended leg holds no reservation on its source and is not in flight
+ * toward the account (db/ledger/reservations.ts, db/ledger/episode-state.ts).
+ */
+export const LEG_ENDED_STATUSES: readonly LegStatus[] = ['credited', 'failed', 'refunded'];
+
+export function hasLegEnded(status: LegStatus): boolean {
+  return LEG_ENDED_STATUSES.includes(status);
+}
+
 export function isLegStatus(value: string): value is LegStatus {
   return (LEG_STATUSES as readonly string[]).includes(value);
 }

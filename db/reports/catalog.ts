@@ -1,6 +1,7 @@
 /**
- * The reports `relayer report` can print: each is a view created by migrations/0002 (so an
- * auditor gets the same numbers from psql), with the order its rows are listed in.
+ * The reports `relayer report` can print: each is a view created by a migration (0002, and
+ * 0006 for `reservations`), so an auditor gets the same numbers from psql, with the order its
+ * rows are listed in.
  */
 export interface ReportDefinition {
   /** The view in the database. */
@@ -42,6 +43,11 @@ export const REPORTS = {
     view: 'report_bad_debt',
     description: 'per chain: shortfalls, amounts required, covered and left uncovered, bad debt',
     orderBy: 'chain',
+  },
+  'reservations': {
+    view: 'report_reservations',
+    description: 'per source (a vault, an account surplus, per chain): amount reserved by legs not yet ended, how many',
+    orderBy: 'source_chain, source, account nulls first',
   },
 } as const satisfies Record<string, ReportDefinition>;
 

@@ -44,6 +44,12 @@ export const legs = pgTable(
     account: address('account').notNull(),
     marketId: bytes32('market_id'),
     amount: tokenAmount('amount').notNull(),
+    /**
+     * The part of the account's required amount (collateral base units) the leg was planned to
+     * cover: its `amount` for a collateral leg; for a liquidity leg what the absorption restores
+     * (its `amount` is the margin the backstop needs); for a local leg what the close relieves.
+     */
+    relief: tokenAmount('relief').notNull().default(sql`0`),
     /** Signed position size a liquidity leg absorbs (0 for collateral). */
     positionSize: tokenAmount('position_size').notNull().default(sql`0`),
     deadline: instant('deadline'),
@@ -73,6 +79,11 @@ export const legs = pgTable(
     index('legs_route_idx').on(t.sourceChainId, t.transport),
     index('legs_destination_chain_idx').on(t.destinationChainId),
     index('legs_account_idx').on(t.account),
+    // The legs holding a reservation on their source (db/ledger/reservations.ts): a vault's per
+    // chain, an account's surplus per chain. Ended legs (credited, failed, refunded) leave it.
+    index('legs_reserving_source_idx')
+      .on(t.sourceChainId, t.kind, t.account)
+      .where(sql`${t.kind} in ('collateral', 'liquidity') and ${t.status} not in ('credited', 'failed', 'refunded')`),
     hexCheck(t.id, 32),
     hexCheck(t.account, 20),
     hexCheck(t.marketId, 32),
@@ -80,6 +91,9 @@ export const legs = pgTable(
     hexCheck(t.destinationTxHash, 32),
     messageIdCheck(t.messageId),
     nonNegative(t.amount),
+    nonNegative(t.relief),
+    // An account's own collateral relieves it one for one (added after 0006 set relief on older legs).
+    check('legs_collateral_relief_check', sql`${t.kind} <> 'collateral' or ${t.relief} = ${t.amount}`),
     check('legs_leg_index_check', sql`${t.legIndex} >= 0`),
     check('legs_attempts_check', sql`${t.attempts} >= 0`),
     check('legs_version_check', sql`${t.version} >= 1`),

@@ -3,7 +3,7 @@
  * those four (db/ids.ts), so a repeated report of the same episode is the same row.
  */
 import { sql } from 'drizzle-orm';
-import { bigint, check, foreignKey, index, jsonb, pgEnum, pgTable, primaryKey, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, check, doublePrecision, foreignKey, index, jsonb, pgEnum, pgTable, primaryKey, uniqueIndex } from 'drizzle-orm/pg-core';
 import { address, bytes32, hexCheck, nonNegative, tokenAmount } from './columns.js';
 import { chains } from './chains.js';
 import { instant } from './timestamps.js';
@@ -36,6 +36,19 @@ export const shortfalls = pgTable(
     badDebt: tokenAmount('bad_debt').notNull().default(sql`0`),
     /** Why it was reported (e.g. which price was stale), for the operator. */
     detail: jsonb('detail').$type<Record<string, unknown>>().notNull().default({}),
+    /**
+     * The latest assessment of the account while the episode is open: the report's numbers when
+     * it is recorded (filled from the columns above by the trigger of migration 0006, whatever
+     * inserts the row), then whatever `recordAssessments` saw at a later block. Null only where
+     * the report carried no `mEff` in its detail (`latest_m_eff`).
+     */
+    latestRequiredAmount: tokenAmount('latest_required_amount'),
+    latestEquity: tokenAmount('latest_equity'),
+    latestMaintenance: tokenAmount('latest_maintenance'),
+    /** The effective maintenance fraction the assessment used (1 = 100%). */
+    latestMEff: doublePrecision('latest_m_eff'),
+    latestBlock: bigint('latest_block', { mode: 'bigint' }),
+    latestAt: instant('latest_at'),
   },
   (t) => [
     primaryKey({ name: 'shortfalls_pkey', columns: [t.id] }),
@@ -49,6 +62,9 @@ export const shortfalls = pgTable(
     nonNegative(t.maintenance),
     nonNegative(t.requiredAmount),
     nonNegative(t.badDebt),
+    nonNegative(t.latestRequiredAmount),
+    nonNegative(t.latestMaintenance),
+    check('shortfalls_latest_block_check', sql`${t.latestBlock} >= 0`),
     check('shortfalls_closed_check', sql`(${t.status} = 'closed') = (${t.closedAt} is not null)`),
   ],
 );

@@ -41,6 +41,7 @@ import type { ShortfallReport } from '../orchestrator/shortfall-report.js';
 import { riskConfig } from '../risk/index.js';
 import { RedisLease } from '../watcher/lease.js';
 import { orchestratorSink, type ShortfallSink } from '../watcher/shortfall-sink.js';
+import { defaultPolicySettings, fixedWorld } from '../orchestrator/fixed-world.js';
 import { startChainWatcher, type ChainWatcher } from '../watcher/start-chain-watcher.js';
 
 const USAGE = 'bench:detect [--pushes N] [--poll-ms MS]';
@@ -60,6 +61,9 @@ class TimedSink implements ShortfallSink {
   }
   withdrawShortfall(shortfallId: Hash): Promise<boolean> {
     return this.inner.withdrawShortfall(shortfallId);
+  }
+  reviewShortfall(shortfallId: Hash, cause: string): Promise<unknown> {
+    return this.inner.reviewShortfall(shortfallId, cause);
   }
 }
 
@@ -166,7 +170,7 @@ async function main(): Promise<number> {
     const redis = createRedis(redisUrl);
     cleanups.push(async () => redis.disconnect());
     const prefix = `bench-detect-${randomBytes(4).toString('hex')}`;
-    const orchestrator: Orchestrator = startOrchestrator({ connection: redis, prefix, ledger: ledger.db, riskPerSecond: 0, optionSource: { optionsFor: async () => [] }, run: [] });
+    const orchestrator: Orchestrator = startOrchestrator({ connection: redis, prefix, ledger: ledger.db, worldSource: fixedWorld(), policy: defaultPolicySettings, chainKeys: new Map(), run: [] });
     cleanups.push(async () => {
       await orchestrator.close();
       await Promise.all(Object.values(orchestrator.queues.byName).map((queue) => queue.obliterate({ force: true })));

@@ -14,12 +14,13 @@
 import { randomBytes } from 'node:crypto';
 import { Queue, Worker } from 'bullmq';
 import { createScratchDatabase } from '../../db/scratch-database.js';
-import { migrateLedger, openLedger, registerChains } from '../../db/index.js';
+import { count as countRows } from 'drizzle-orm';
+import { legs, migrateLedger, openLedger, registerChains, settlements } from '../../db/index.js';
 import { integerOption, parseCommandLine } from '../cli/args.js';
+import { defaultPolicySettings, fixedWorld } from '../orchestrator/fixed-world.js';
 import { startOrchestrator } from '../orchestrator/orchestrator.js';
 import { createRedis } from '../orchestrator/redis.js';
 import type { ShortfallReport } from '../orchestrator/shortfall-report.js';
-import type { SourcingOption } from '../orchestrator/sourcing-option.js';
 
 const { values } = parseCommandLine(process.argv.slice(2), { count: { type: 'string' }, warmup: { type: 'string' }, concurrency: { type: 'string' } }, 'bench:orchestrator [--count N] [--warmup W] [--concurrency C]');
 const count = integerOption({ name: 'count', value: values.count, min: 1, max: 1_000_000, fallback: 10_000 });
@@ -43,11 +44,42 @@ async function timed(side: { push: (from: number, n: number) => Promise<void>; d
   return (performance.now() - started) / 1000;
 }
 
-const options: SourcingOption[] = [
-  { kind: 'collateral', sourceChainId: 2, sourceKey: 'beta', transport: 'layerzero', capacity: 400_000_000n, fixedCostUsd: 0.8, latencySeconds: 12, cost: { type: 'linear', rate: 0.0005 } },
-  { kind: 'liquidity', sourceChainId: 3, sourceKey: 'gamma', transport: 'wormhole', capacity: 10_000_000_000n, fixedCostUsd: 1.2, latencySeconds: 20, cost: { type: 'quadratic', a: 0.001, b: 1e-7 } },
-  { kind: 'local', sourceChainId: 1, sourceKey: 'alpha', transport: null, capacity: 50_000_000_000n, fixedCostUsd: 0.3, latencySeconds: 2, cost: { type: 'cpmm', reserveIn: 2_000_000, reserveOut: 2_000_000, fee: 0.003 } },
-];
+/**
+ * Every account's world: above maintenance and below initial margin on one ETH long (so the core
+ * plans over the sources: its surplus on beta, and the vault on gamma taking over part of the
+ * position), with the same health as its report (so the required amount is the report's).
+ */
+const MARKET = `0x${'00'.repeat(31)}01`;
+const world = fixedWorld({
+  health: { equity: 1_000_000_000n, maintenance: 900_000_000n, initial: 1_800_000_000n },
+  positions: [
+    {
+      marketId: MARKET,
+      notional: 10_000_000_000n,
+      long: true,
+      maintenanceFraction: 0.09,
+      initialFraction: 0.18,
+      targetFraction: 0.09 * (1 + defaultPolicySettings.target),
+      penalty: 0.02,
+      pool: { quoteReserve: 2_000_000_000_000n, fee: 0.003 },
+    },
+  ],
+  markets: new Map([[MARKET, { price: 3_000n * 10n ** 8n, size: (10n ** 22n) / 3_000n }]]),
+  sources: [
+    { kind: 'collateral', chainId: 2, key: 'beta', capacity: 400_000_000n, routes: [{ transport: 'layerzero', fixedCostUsd: 0.8, latencySeconds: 12 }] },
+    {
+      kind: 'liquidity',
+      chainId: 3,
+      key: 'gamma',
+      capacity: 10_000_000_000n,
+      routes: [
+        { transport: 'wormhole', fixedCostUsd: 1.2, latencySeconds: 20 },
+        { transport: 'layerzero', fixedCostUsd: 2.5, latencySeconds: 12 },
+      ],
+    },
+  ],
+  homeGasUsd: 0.3,
+});
 
 const database = await createScratchDatabase({ adminUrl, prefix: 'relayer_bench_' });
 const ledger = await openLedger({ target: { kind: 'postgres', url: database.url } });
@@ -81,8 +113,9 @@ try {
     connection,
     prefix,
     ledger: ledger.db,
-    optionSource: { optionsFor: async () => options },
-    riskPerSecond: 0.05,
+    worldSource: world,
+    policy: defaultPolicySettings,
+    chainKeys: new Map([[1, 'alpha'], [2, 'beta'], [3, 'gamma']]),
     concurrency: { shortfalls: concurrency, plans: concurrency },
     onPlanned: () => (planned += 1),
   });
@@ -93,7 +126,7 @@ try {
     episode: '1',
     reason: 'breach',
     equity: '1000000000',
-    maintenance: '1100000000',
+    maintenance: '900000000',
     requiredAmount: String(50_000_000 + (i % 1000) * 1_000_000),
     mEff: 0.05,
     detectedBlock: '1',
@@ -106,12 +139,15 @@ try {
     done: () => planned,
   });
   const failed = (await orchestrator.queues.byName.shortfalls.getFailedCount()) + (await orchestrator.queues.byName.plans.getFailedCount());
+  const legKinds = await ledger.db.select({ kind: legs.kind, n: countRows() }).from(legs).groupBy(legs.kind);
+  const [revisions] = await ledger.db.select({ n: countRows() }).from(settlements);
   await orchestrator.close();
   await Promise.all(Object.values(orchestrator.queues.byName).map((queue) => queue.obliterate({ force: true })));
 
   const endToEnd = count / seconds;
   const bare = count / bareSeconds;
   process.stdout.write(`shortfalls: ${count} (after ${warmup} untimed), worker concurrency ${concurrency}, failed jobs ${failed}, node ${process.execArgv.join(' ')}\n`);
+  process.stdout.write(`recorded: ${revisions?.n ?? 0} revisions, legs ${legKinds.map(({ kind, n }) => `${kind} ${n}`).join(', ')}\n`);
   process.stdout.write(`end to end (record, plan, settlement + legs, flow): ${endToEnd.toFixed(0)} shortfalls/s\n`);
   process.stdout.write(`bare BullMQ no-op jobs:                           ${bare.toFixed(0)} jobs/s\n`);
   process.stdout.write(`ratio:                                            ${(endToEnd / bare).toFixed(3)}\n`);

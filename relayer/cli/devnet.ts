@@ -62,7 +62,7 @@ async function demo(args: readonly string[]): Promise<number> {
     settleTimeoutMs: 120_000,
     log: say,
   });
-  say(result.ok ? 'ok: every shortfall settled, reconciliation clean' : 'NOT OK: see above');
+  say(result.ok ? `ok: every account the crash put at risk is restored or reported uncovered (open ${result.uncovered}, each uncovered; below maintenance 0), reconciliation clean` : `NOT OK: ${result.atRisk} accounts still at risk, ${result.belowMaintenance} below maintenance, ${result.findings} findings (see above)`);
   return result.ok ? 0 : 1;
 }
 

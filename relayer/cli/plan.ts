@@ -1,11 +1,23 @@
 import { readFile } from 'node:fs/promises';
 import { ConfigError, UsageError } from '../errors.js';
 import { plan } from '../planner/plan.js';
-import { parsePlanInstance } from '../planner/schema.js';
+import { readPlanInput, type CapacityClamp } from '../planner/schema.js';
+import type { PlanInstance } from '../planner/types.js';
 import { parseCommandLine } from './args.js';
 import type { Command } from './commands.js';
 
-const USAGE = 'relayer plan --input FILE (one JSON instance, or JSON lines; - reads stdin)';
+const SYNOPSIS = 'relayer plan --input FILE (one JSON instance, or JSON lines; - reads stdin)';
+const USAGE = [
+  `usage: ${SYNOPSIS}`,
+  '',
+  'Prints one JSON line per instance, in input order: its plan ({"allocations", "totalCost",',
+  '"uncovered", ...}). A cpmm option whose capacity is at or over its pool\'s reserveOut is',
+  'planned with a capacity just below the reserve, and the plan lists it in "warnings"',
+  '({"id", "field", "capacity", "reserveOut", "clampedTo"}).',
+  'JSON lines: a bad line prints {"line": N, "error": "field: what is wrong"} in its place (and',
+  'the same on stderr) and the other lines are still planned.',
+  'Exit code: 0 when every instance was planned, 1 if any was refused, 2 for a usage error.',
+].join('\n');
 
 async function readInput(file: string): Promise<string> {
   if (file === '-') {
@@ -20,35 +32,63 @@ async function readInput(file: string): Promise<string> {
   }
 }
 
-/** One instance (a JSON document) or many (one JSON document per non-empty line). */
-function parseInstances(text: string, file: string): { value: unknown; source: string }[] {
-  try {
-    return [{ value: JSON.parse(text), source: file }];
-  } catch {
-    return text
-      .split('\n')
-      .map((line, index) => ({ line: line.trim(), number: index + 1 }))
-      .filter(({ line }) => line !== '')
-      .map(({ line, number }) => {
-        try {
-          return { value: JSON.parse(line) as unknown, source: `${file} line ${number}` };
-        } catch (cause) {
-          throw new ConfigError(`${file} line ${number}: not JSON (${(cause as Error).message})`, { cause });
-        }
-      });
+/** One input instance: its JSON value, or why its line is not JSON; `line` only for JSON lines. */
+type Entry = { line?: number; value: unknown } | { line: number; notJson: string };
+
+/**
+ * One instance (a JSON document, possibly over many lines) or many (one JSON document per
+ * non-empty line). A file of a single non-empty line is read as JSON lines, so that its one
+ * instance is reported the way it would be in a longer file.
+ */
+function parseInstances(text: string): Entry[] {
+  const lines = text
+    .split('\n')
+    .map((line, index) => ({ line: line.trim(), number: index + 1 }))
+    .filter(({ line }) => line !== '');
+  if (lines.length > 1) {
+    try {
+      return [{ value: JSON.parse(text) as unknown }];
+    } catch {
+      // not one document: JSON lines
+    }
   }
+  return lines.map(({ line, number }) => {
+    try {
+      return { line: number, value: JSON.parse(line) as unknown };
+    } catch (cause) {
+      return { line: number, notJson: `not JSON (${(cause as Error).message})` };
+    }
+  });
+}
+
+/** The plan of one instance as printed: the planner's fields, then any clamped capacities. */
+function planOutput(instance: PlanInstance, clamped: readonly CapacityClamp[]): object {
+  const result = plan(instance);
+  return clamped.length > 0 ? { ...result, warnings: clamped } : result;
 }
 
 /** `relayer plan`: the cost-optimal sourcing plan of each instance, as JSON lines in order. */
 export const planCommand: Command = {
   async run(args) {
-    const { values, positionals } = parseCommandLine(args, { input: { type: 'string' } }, USAGE);
-    if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}' (usage: ${USAGE})`);
-    if (!values.input) throw new UsageError(`--input FILE is required (usage: ${USAGE})`);
-    const instances = parseInstances(await readInput(values.input), values.input === '-' ? 'stdin' : values.input);
-    // Validate everything before printing anything: a bad line never leaves half an output.
-    const parsed = instances.map(({ value, source }) => parsePlanInstance(value, source));
-    for (const instance of parsed) process.stdout.write(`${JSON.stringify(plan(instance))}\n`);
-    return 0;
+    const { values, positionals } = parseCommandLine(args, { input: { type: 'string' } }, SYNOPSIS, USAGE);
+    if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}' (usage: ${SYNOPSIS})`);
+    if (!values.input) throw new UsageError(`--input FILE is required (usage: ${SYNOPSIS})`);
+    const name = values.input === '-' ? 'stdin' : values.input;
+    const entries = parseInstances(await readInput(values.input));
+    let refused = 0;
+    for (const entry of entries) {
+      const read = 'notJson' in entry ? { ok: false as const, error: entry.notJson } : readPlanInput(entry.value);
+      if (read.ok) {
+        process.stdout.write(`${JSON.stringify(planOutput(read.instance, read.clamped))}\n`);
+        continue;
+      }
+      // One document: nothing else to plan, so the error is the command's.
+      if (entry.line === undefined) throw new ConfigError(`${name}: ${read.error}`);
+      refused += 1;
+      process.stdout.write(`${JSON.stringify({ line: entry.line, error: read.error })}\n`);
+      process.stderr.write(`relayer plan: ${name} line ${entry.line}: ${read.error}\n`);
+    }
+    if (refused > 0) process.stderr.write(`relayer plan: ${refused} of ${entries.length} instances refused\n`);
+    return refused > 0 ? 1 : 0;
   },
 };

@@ -53,6 +53,15 @@ function render(found: FoundRecord): string {
       break;
     case 'shortfall':
       lines.push(...block('shortfall', json.shortfall ?? null), `settlements: ${scalar(json.settlements ?? null)}`);
+      lines.push(...block('latest assessment', json.latestAssessment ?? null));
+      lines.push(`in flight relief: ${scalar(json.inFlightRelief ?? null)}`, `next revision: ${scalar(json.nextRevision ?? null)}`);
+      for (const revision of (json.revisions as Record<string, Json>[] | undefined) ?? []) {
+        lines.push(
+          `revision ${scalar(revision.revision ?? null)}: settlement ${scalar(revision.settlementId ?? null)}, ${revision.active ? 'active' : 'ended'}, ` +
+            `required ${scalar(revision.requiredAmount ?? null)}, covered ${scalar(revision.coveredAmount ?? null)}`,
+        );
+        lines.push(...table('legs', (revision.legs as Json[]) ?? [], ['id', 'kind', 'source', 'sourceChainId', 'transport', 'amount', 'relief', 'status']));
+      }
       break;
     case 'message':
       lines.push(...block('message', json.message ?? null), ...block('leg', json.leg ?? null));

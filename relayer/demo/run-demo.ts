@@ -16,6 +16,7 @@ import { assertRedisAnswers } from '../orchestrator/redis.js';
 import { reconcile } from '../reconcile/reconcile.js';
 import { demoPopulation, START_PRICES } from './population.js';
 import { loadScenario } from './scenario.js';
+import { accountOutcome } from './account-outcome.js';
 import { demoProgress, routeSummary, type DemoProgress } from './summary.js';
 
 export interface DemoOptions {
@@ -34,6 +35,11 @@ export interface DemoResult {
   readonly ok: boolean;
   readonly progress: DemoProgress;
   readonly findings: number;
+  /** Accounts still at risk that something could still have been done for. */
+  readonly atRisk: number;
+  /** Accounts still at risk that no source the contracts allow can cover, each listed with why. */
+  readonly uncovered: number;
+  readonly belowMaintenance: number;
 }
 
 const usdOf = (units: bigint): string => Number(formatUnits(units, COLLATERAL_DECIMALS)).toFixed(2);
@@ -44,18 +50,20 @@ function progressLine(seconds: number, p: DemoProgress): string {
   return `[${seconds.toFixed(0).padStart(3)} s] shortfalls ${p.shortfalls} (open ${p.open}) | settled ${p.settlements.settled ?? 0} | legs: ${legs}`;
 }
 
-/** Settled means: every shortfall has a settlement whose every leg is credited (or none is needed). */
-function finished(p: DemoProgress): boolean {
-  const inFlight = ['planned', 'submitted', 'sent', 'verified', 'delivered'].reduce((sum, s) => sum + (p.legs[s] ?? 0), 0);
-  const settlements = Object.values(p.settlements).reduce((a, b) => a + b, 0);
-  return p.shortfalls > 0 && inFlight === 0 && settlements >= p.shortfalls;
-}
+const legsInFlight = (p: DemoProgress): number => ['planned', 'submitted', 'sent', 'verified', 'delivered'].reduce((sum, s) => sum + (p.legs[s] ?? 0), 0);
+
+/** Done means every episode the crash opened has ended (the account is back above its threshold) and nothing is in flight; the wait also ends when the loop has nothing left to try. */
+const finished = (p: DemoProgress): boolean => p.shortfalls > 0 && p.open === 0 && legsInFlight(p) === 0;
+
+/** Nothing in flight and nothing changed for this long while episodes stay open: the loop has nothing left to try. */
+const STUCK_MS = 20_000;
 
 /**
  * The main job (DESIGN.md section 8): a devnet with the protocol, a few hundred seeded
  * accounts, one node with its watchers, a price crash, live progress, and at the end the
- * settlement summary per route and a reconciliation. OK only when every shortfall is settled
- * (what could not be covered honestly reported as uncovered) and reconciliation finds nothing.
+ * settlement summary per route, where the accounts stand on chain, and a reconciliation. OK
+ * only when every account the crash put at risk is back above its threshold, none is below
+ * maintenance on chain, and reconciliation finds nothing.
  */
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const { log } = options;
@@ -103,7 +111,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         await sleep(scenario.stepMs);
       }
       const deadline = Date.now() + options.settleTimeoutMs;
-      while (!finished(await demoProgress(node.ledger.db)) && Date.now() < deadline) await sleep(500);
+      let last = '';
+      let since = Date.now();
+      for (let p = await demoProgress(node.ledger.db); !finished(p) && Date.now() < deadline; p = await demoProgress(node.ledger.db)) {
+        const now = JSON.stringify({ ...p, uncovered: p.uncovered.toString() });
+        if (now !== last) [last, since] = [now, Date.now()];
+        else if (legsInFlight(p) === 0 && Date.now() - since > STUCK_MS) break;
+        await sleep(500);
+      }
     } finally {
       clearInterval(ticker);
     }
@@ -118,15 +133,24 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         `  ${route.route.padEnd(18)} ${route.kind.padEnd(11)} ${route.transport.padEnd(10)} ${String(route.legs).padStart(5)} ${usdOf(route.amount).padStart(12)} ${Number(formatUnits(route.feesWei, 18)).toFixed(6).padStart(12)} ${(route.latencySeconds ?? Number.NaN).toFixed(1).padStart(9)}`,
       );
     }
-    log(`uncovered (no option could cover): ${usdOf(progress.uncovered)} USD`);
+    log(`uncovered when planned (no option could cover it then): ${usdOf(progress.uncovered)} USD`);
+
+    // Judged from the chains, not from the jobs: which accounts are still short.
+    const outcome = await accountOutcome({ manifest, seeded, readers: deployer, ledger: node.ledger.db });
+    log('');
+    log(`accounts still at risk (open episodes): ${outcome.atRisk.length}; margin accounts below maintenance on chain: ${outcome.belowMaintenance.length}`);
+    for (const open of outcome.atRisk) log(`  at risk: ${open.chain} ${open.account} requires ${usdOf(open.required)} USD, ${usdOf(open.inFlight)} in flight, ${open.revisions} revisions; last decision: ${open.lastDecision ?? 'none recorded'}`);
+    for (const below of outcome.belowMaintenance) log(`  below maintenance: ${below.chain} ${below.account} equity ${usdOf(below.equity)} < ${usdOf(below.maintenance)} USD`);
 
     const tokens = new Map(manifest.chains.map((c) => [c.chainId, c.contracts.collateralToken]));
     const result = await reconcile({ context: node.context, tokens, slaSeconds: 600 });
     log('');
     log(`reconciliation: ${result.findings.length === 0 ? 'clean' : `${result.findings.length} findings`}; ${result.reconciled} legs reconciled; supply ${usdOf(result.supply.onChains)} on chains + ${usdOf(result.supply.inFlight)} in flight = ${usdOf(result.supply.issued)} issued`);
     for (const finding of result.findings) log(`  ${finding.severity} ${finding.kind} ${finding.legId ?? ''} ${JSON.stringify(finding.detail ?? {})}`);
-    const settled = finished(progress) && (progress.legs.failed ?? 0) === 0;
-    return { ok: settled && result.findings.length === 0, progress, findings: result.findings.length };
+    // An account still at risk is acceptable only when nothing is on its way and the core found no source the contracts allow.
+    const uncovered = outcome.atRisk.filter((open) => open.inFlight === 0n && (open.lastDecision === 'no source can cover it' || open.lastDecision === 'below the smallest action'));
+    const restored = legsInFlight(progress) === 0 && uncovered.length === outcome.atRisk.length && outcome.belowMaintenance.length === 0;
+    return { ok: restored && result.findings.length === 0, progress, findings: result.findings.length, atRisk: outcome.atRisk.length - uncovered.length, uncovered: uncovered.length, belowMaintenance: outcome.belowMaintenance.length };
   } finally {
     await stopNode?.();
     await devnet.stop();

@@ -11,7 +11,7 @@ const abs = (value: bigint): bigint => (value < 0n ? -value : value);
 
 /**
  * A `local` leg: a partial liquidation on the account's own chain through the market's AMM,
- * by the node as liquidator, of only the size that restores maintenance (the engine caps it).
+ * by the node as liquidator, of the size the decision core planned (less if the engine caps it now).
  * One transaction does what a cross-chain leg does in several, so its evidence stands for
  * every step from `sent` to `credited`; the amount recorded is the notional closed.
  * A retry looks for the node's own `Liquidated` event first: it never liquidates twice.
@@ -39,9 +39,11 @@ export async function executeLocalLeg(context: ExecutionContext, leg: Leg): Prom
   if (previous?.transactionHash) {
     receipt = await chain.signer.public.getTransactionReceipt({ hash: previous.transactionHash });
   } else {
-    const size = await chain.signer.public.readContract({ address: chain.marginEngine, abi: marginEngineAbi, functionName: 'maxLiquidationSize', args: [leg.account, market] });
+    const allowed = await chain.signer.public.readContract({ address: chain.marginEngine, abi: marginEngineAbi, functionName: 'maxLiquidationSize', args: [leg.account, market] });
+    // Exactly the planned size, or less if the engine caps it now: never the engine's maximum by default.
+    const size = abs(leg.positionSize) < abs(allowed) ? leg.positionSize : allowed;
     try {
-      if (size === 0n) throw new UnrecoverableError(`account ${leg.account} is not liquidatable on chain ${chain.chainId}`);
+      if (size === 0n) throw new UnrecoverableError(`account ${leg.account} is not liquidatable on chain ${chain.chainId}${leg.positionSize === 0n ? ' (the leg plans no size)' : ''}`);
       receipt = await chain.signer.write({ address: chain.marginEngine, abi: marginEngineAbi, functionName: 'liquidate', args: [leg.account, market, size], label: 'MarginEngine' });
     } catch (error) {
       if (!(error instanceof UnrecoverableError) && !isRevert(error)) throw error;

@@ -3,7 +3,7 @@ import { getAddress, isHex, type Address, type Hex } from 'viem';
 import { z } from 'zod';
 import { resolveDatabaseTarget } from '../../db/index.js';
 import { ConfigError } from '../errors.js';
-import { parseWith, readJsonFile } from '../validation.js';
+import { fieldPath, parseWith, readJsonFile } from '../validation.js';
 
 const address = z
   .string()
@@ -18,10 +18,10 @@ const url = (protocols: readonly string[]) =>
     }
   }, `must be a URL (${protocols.join(' or ')})`);
 
-const DEFAULT_CONCURRENCY = { shortfalls: 64, plans: 32, legs: 16, deliveries: 16, reconcile: 1 };
+const DEFAULT_CONCURRENCY = { shortfalls: 64, plans: 32, legs: 16, deliveries: 16, reconcile: 1, sweeps: 1 };
 const workerConcurrency = (fallback: number) => z.number().int().min(1, 'must be at least 1').max(1_000, 'must be at most 1000').default(fallback);
 
-const chainSchema = z.object({
+const chainSchema = z.strictObject({
   key: z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be lowercase letters, digits and dashes'),
   chainId: z.number().int().positive(),
   rpcUrls: z.array(url(['http:', 'https:'])).min(1, 'must list at least one RPC URL'),
@@ -30,7 +30,7 @@ const chainSchema = z.object({
   confirmations: z.number().int().min(0).default(1),
   /** The block the protocol was deployed at: watchers start there. */
   startBlock: z.number().int().min(0).default(0),
-  contracts: z.object({
+  contracts: z.strictObject({
     vault: address,
     marginEngine: address,
     collateralToken: address,
@@ -43,55 +43,68 @@ const chainSchema = z.object({
   }),
   /** The DVN's verifier id (only when the node plays the DVN). */
   lzDvnVid: z.number().int().positive().optional(),
-  markets: z.array(z.object({ symbol: z.string(), marketId: z.string().regex(/^0x[0-9a-fA-F]{64}$/), priceFeed: address })).default([]),
+  markets: z.array(z.strictObject({ symbol: z.string(), marketId: z.string().regex(/^0x[0-9a-fA-F]{64}$/), priceFeed: address })).default([]),
   /** USD per native token, for pricing gas and messaging fees. */
   nativeUsd: z.number().positive().default(3_000),
 });
 
 export const nodeConfigSchema = z
-  .object({
-    node: z.object({ id: z.string().min(1).default('relayer-node') }).default({ id: 'relayer-node' }),
-    redis: z.object({ url: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'), prefix: z.string().min(1).default('relayer') }).default({ url: 'redis://127.0.0.1:6379', prefix: 'relayer' }),
-    http: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65_535).default(8080) }).default({ host: '127.0.0.1', port: 8080 }),
+  .strictObject({
+    node: z.strictObject({ id: z.string().min(1).default('relayer-node') }).default({ id: 'relayer-node' }),
+    redis: z.strictObject({ url: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'), prefix: z.string().min(1).default('relayer') }).default({ url: 'redis://127.0.0.1:6379', prefix: 'relayer' }),
+    http: z.strictObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65_535).default(8080) }).default({ host: '127.0.0.1', port: 8080 }),
     chains: z.array(chainSchema).min(1, 'must list at least one chain'),
     /** How the node gets LayerZero packets verified and executed, and Wormhole VAAs signed. */
     messaging: z
-      .object({
+      .strictObject({
         layerzero: z.enum(['node-dvn-executor']).default('node-dvn-executor'),
         wormhole: z.discriminatedUnion('vaaSource', [
-          z.object({ vaaSource: z.literal('devnet-guardian') }),
-          z.object({ vaaSource: z.literal('wormholescan'), apiUrl: url(['http:', 'https:']), timeoutMs: z.number().int().positive().default(120_000) }),
+          z.strictObject({ vaaSource: z.literal('devnet-guardian') }),
+          z.strictObject({ vaaSource: z.literal('wormholescan'), apiUrl: url(['http:', 'https:']), timeoutMs: z.number().int().positive().default(120_000) }),
         ]),
         receiveGas: z.number().int().positive().default(300_000),
       })
       .default({ layerzero: 'node-dvn-executor', wormhole: { vaaSource: 'devnet-guardian' }, receiveGas: 300_000 }),
     planner: z
-      .object({
-        riskPerSecond: z.number().min(0).default(0.01),
+      .strictObject({
+        /** The price of waiting, per second and per USD still needed (the simulator's riskPerSecondPerUsd). */
+        riskPerSecondPerUsd: z.number().min(0).default(0.0001),
+        /** A need below this many USD is not worth a transaction. */
+        minActionUsd: z.number().min(0).default(1),
+        /** How often open episodes with nothing in flight are looked at again. */
+        reviewEveryMs: z.number().int().positive().default(5_000),
         legDeadlineSeconds: z.number().int().positive().default(3_600),
-        latencySeconds: z.object({ layerzero: z.number().positive(), wormhole: z.number().positive() }).default({ layerzero: 30, wormhole: 60 }),
+        latencySeconds: z.strictObject({ layerzero: z.number().positive(), wormhole: z.number().positive() }).default({ layerzero: 30, wormhole: 60 }),
         liquidityRate: z.number().min(0).default(0.002),
         localLatencySeconds: z.number().positive().default(2),
       })
-      .default({ riskPerSecond: 0.01, legDeadlineSeconds: 3_600, latencySeconds: { layerzero: 30, wormhole: 60 }, liquidityRate: 0.002, localLatencySeconds: 2 }),
+      .default({ riskPerSecondPerUsd: 0.0001, minActionUsd: 1, reviewEveryMs: 5_000, legDeadlineSeconds: 3_600, latencySeconds: { layerzero: 30, wormhole: 60 }, liquidityRate: 0.002, localLatencySeconds: 2 }),
     /** Jobs each worker of this node runs at once, per queue (DESIGN.md section 7). */
     queues: z
-      .object({
+      .strictObject({
         concurrency: z
-          .object({
+          .strictObject({
             shortfalls: workerConcurrency(64),
             plans: workerConcurrency(32),
             legs: workerConcurrency(16),
             deliveries: workerConcurrency(16),
             reconcile: workerConcurrency(1),
+            sweeps: workerConcurrency(1),
           })
           .default(DEFAULT_CONCURRENCY),
       })
       .default({ concurrency: DEFAULT_CONCURRENCY }),
-    reconcile: z.object({ everyMs: z.number().int().positive().default(30_000), slaSeconds: z.number().int().positive().default(900) }).default({ everyMs: 30_000, slaSeconds: 900 }),
+    reconcile: z
+      .strictObject({
+        everyMs: z.number().int().positive().default(30_000),
+        slaSeconds: z.number().int().positive().default(900),
+        /** How often legs in progress whose job is gone or failed are re-driven (the stuck-leg sweeper). */
+        stuckLegsEveryMs: z.number().int().positive().default(15_000),
+      })
+      .default({ everyMs: 30_000, slaSeconds: 900, stuckLegsEveryMs: 15_000 }),
     /** The watchers' risk math (DESIGN.md section 5) and how they follow their chains. */
     watchers: z
-      .object({
+      .strictObject({
         enabled: z.boolean().default(true),
         actionSeconds: z.number().min(0).default(60),
         warn: z.number().min(0).default(0.05),
@@ -147,9 +160,24 @@ async function secret(env: Readonly<Record<string, string | undefined>>, name: s
   }
 }
 
+/**
+ * Validates the config file's contents. Every object refuses keys it does not know, so a
+ * misspelt field (`confirmation` for `confirmations`) stops the start instead of running on a
+ * default; the refusal names the key where it sits: `chains[0].confirmation: unknown key`.
+ */
+function parseNodeConfigFile(value: unknown, source: string): z.output<typeof nodeConfigSchema> {
+  const result = nodeConfigSchema.safeParse(value);
+  const issue = result.success ? undefined : result.error.issues[0];
+  if (issue?.code === 'unrecognized_keys') {
+    const where = issue.keys.map((key) => fieldPath([...issue.path, key])).join(', ');
+    throw new ConfigError(`${source}: ${where}: unknown ${issue.keys.length === 1 ? 'key' : 'keys'}: not a field of the node config (misspelt?); fix or remove it, the node will not start with it`);
+  }
+  return parseWith(nodeConfigSchema, value, source);
+}
+
 /** Parses the config (file contents) and the secrets (environment); any problem names its field. */
 export async function resolveNodeConfig(params: { value: unknown; source: string; env: Readonly<Record<string, string | undefined>> }): Promise<NodeConfig> {
-  const parsed = parseWith(nodeConfigSchema, params.value, params.source);
+  const parsed = parseNodeConfigFile(params.value, params.source);
   const databaseUrl = params.env.DATABASE_URL;
   resolveDatabaseTarget({ databaseUrl }); // a malformed DATABASE_URL stops the start here
   return {

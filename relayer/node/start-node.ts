@@ -13,9 +13,11 @@ import { buildApi, type Readiness } from '../api/server.js';
 import { ChainLegExecutor } from '../execution/chain-leg-executor.js';
 import type { ExecutionChain, ExecutionContext } from '../execution/execution-context.js';
 import { createNodeMetrics, type NodeMetrics } from '../metrics/node-metrics.js';
-import { ChainOptionSource } from '../orchestrator/chain-options.js';
+import { ChainWorld } from '../orchestrator/chain-world.js';
+import { unitsUp } from '../policy/index.js';
 import { startOrchestrator, type Orchestrator } from '../orchestrator/orchestrator.js';
 import { assertRedisAnswers, createRedis } from '../orchestrator/redis.js';
+import { chainClock } from '../orchestrator/stuck-leg-sweeper.js';
 import { reconcile } from '../reconcile/reconcile.js';
 import { riskConfig } from '../risk/index.js';
 import { RedisLease } from '../watcher/lease.js';
@@ -103,17 +105,23 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       connection,
       prefix: config.redis.prefix,
       ledger: ledger.db,
-      optionSource: new ChainOptionSource({
+      worldSource: new ChainWorld({
         context,
         nativeUsd: (chainId) => nativeUsd.get(chainId) ?? 0,
         latencySeconds: config.planner.latencySeconds,
         gas: { source: 250_000n, destination: BigInt(config.messaging.receiveGas) },
-        liquidityRate: config.planner.liquidityRate,
-        localLatencySeconds: config.planner.localLatencySeconds,
-        riskPerSecond: config.planner.riskPerSecond,
       }),
+      policy: {
+        riskPerSecondPerUsd: config.planner.riskPerSecondPerUsd,
+        minAction: unitsUp(config.planner.minActionUsd),
+        liquidityRate: config.planner.liquidityRate,
+        homeLatencySeconds: config.planner.localLatencySeconds,
+        target: config.watchers.target,
+        latencySeconds: config.planner.latencySeconds,
+      },
+      chainKeys: new Map(config.chains.map((c) => [c.chainId, c.key])),
+      reviewEveryMs: config.planner.reviewEveryMs,
       legExecutor: new ChainLegExecutor(context),
-      riskPerSecond: config.planner.riskPerSecond,
       legDeadlineSeconds: config.planner.legDeadlineSeconds,
       concurrency: config.queues.concurrency,
       onWorkerError: (queue) => metrics?.workerErrors.inc({ queue }),
@@ -121,6 +129,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
         metrics?.plannerCost.observe(plan.totalCost);
         if (plan.uncovered > 0) metrics?.plannerUncovered.inc(plan.uncovered);
       },
+      stuckLegs: { everyMs: config.reconcile.stuckLegsEveryMs, chainTime: chainClock(context) },
       reconciler: {
         everyMs: config.reconcile.everyMs,
         run: async () => {

@@ -1,14 +1,16 @@
 import { UnrecoverableError, Worker, type FlowJob, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Hash } from 'viem';
-import { planStates, recordSettlements, recordShortfalls, type LedgerDatabase, type PlanState, type RecordSettlementReturnType } from '../../db/index.js';
+import { z } from 'zod';
+import { episodeStates, openEpisodesAtRest, recordDecision, recordSettlements, recordShortfalls, type EpisodeState, type LedgerDatabase, type RecordSettlementParameters, type RecordSettlementReturnType } from '../../db/index.js';
 import type { Plan } from '../planner/types.js';
 import { fieldPath } from '../validation.js';
 import { createBatcher } from './batcher.js';
-import { settlementPlan, type SettlementPlan } from './plan-settlement.js';
+import type { WorldSource } from './chain-world.js';
+import { revisionPlanner, type PolicySettings } from './revision-planner.js';
 import { defaultJobOptions, jobId, openQueues, workerOptions, type QueueName, type Queues, type WorkerLocking } from './queues.js';
 import { shortfallIdOfReport, shortfallRecord, shortfallReportSchema, type ParsedReport, type ShortfallReport } from './shortfall-report.js';
-import type { OptionSource } from './sourcing-option.js';
+import { scheduleStuckLegSweeps, sweepStuckLegs, sweepSummary, type StuckLegSweeperOptions } from './stuck-leg-sweeper.js';
 
 /** Moves legs on chain; each step is idempotent and throws to be retried. */
 export interface LegExecutor {
@@ -22,15 +24,25 @@ export interface OrchestratorOptions {
   readonly connection: Redis;
   readonly prefix: string;
   readonly ledger: LedgerDatabase;
-  readonly optionSource: OptionSource;
+  /** What the chains show of an account and the value that could reach it. */
+  readonly worldSource: WorldSource;
+  readonly policy: PolicySettings;
+  /** Each chain's key, for option ids. */
+  readonly chainKeys: ReadonlyMap<number, string>;
   /** Absent: leg jobs are left for another node's workers (or a test's). */
   readonly legExecutor?: LegExecutor;
-  readonly riskPerSecond: number;
+  /**
+   * Every open episode with nothing in flight is looked at again this often (a failed or
+   * refunded leg, a trigger lost in a crash); the watcher's reassessments come sooner.
+   */
+  readonly reviewEveryMs?: number;
   /** How long a leg may take to arrive before its destination refuses it. */
   readonly legDeadlineSeconds?: number;
   readonly concurrency?: Partial<Record<QueueName, number>>;
   /** Reconciliation, run as a repeatable job every `everyMs` (one run at a time across nodes). */
   readonly reconciler?: { readonly everyMs: number; run(): Promise<Record<string, unknown>> };
+  /** The stuck-leg sweeper, a repeatable job every `everyMs`: re-drives legs whose job is gone or failed. */
+  readonly stuckLegs?: StuckLegSweeperOptions;
   /** Told of every plan made (for metrics). */
   readonly onPlanned?: (plan: Plan) => void;
   /**
@@ -50,6 +62,8 @@ export interface Orchestrator {
   readonly scheduled: Promise<unknown>;
   /** Adds a shortfall report; one job per episode however often it is reported. */
   reportShortfall(report: ShortfallReport): Promise<Hash>;
+  /** Asks for the next decision on open episodes; one job per episode and cause. */
+  requestPlans(requests: readonly PlanRequest[]): Promise<unknown>;
   /** Stops taking jobs, waits for those in flight, closes the queues; safe to call twice. */
   close(): Promise<void>;
 }
@@ -66,12 +80,39 @@ function parseReport(data: unknown) {
 
 const flowJobOptions = (kind: string, id: string) => ({ ...defaultJobOptions, jobId: jobId(kind, id) });
 
+/** A reason to take the next decision on an open episode: its report, a settlement that ended, a reassessment. */
+export interface PlanRequest {
+  readonly shortfallId: Hash;
+  /** Part of the job id: one job per episode and cause. */
+  readonly cause: string;
+}
+
+const planRequestSchema = z.object({ shortfallId: z.string().regex(/^0x[0-9a-f]{64}$/) });
+
+function parsePlanRequest(data: unknown): { shortfallId: Hash } {
+  const parsed = planRequestSchema.safeParse(data);
+  if (!parsed.success) throw new UnrecoverableError(`malformed plan request: ${fieldPath(parsed.error.issues[0]?.path ?? [])}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  return { shortfallId: parsed.data.shortfallId as Hash };
+}
+
+/**
+ * One decision at a time per episode: a request while one waits is the same job, one while one
+ * runs is kept (the latest) and runs after it. A burst of price rounds is one or two plans.
+ */
+const planDeduplication = (shortfallId: Hash) => ({ id: `plan-${shortfallId}`, keepLastIfActive: true });
+
+interface SettlementFlow {
+  readonly settlementId: Hash;
+  readonly shortfallId: Hash;
+  readonly legIds: readonly Hash[];
+}
+
 /** A settlement's flow: each leg's `send` under its `deliver`, every leg under the `settle`. */
-function settlementFlow(settlement: { settlementId: Hash; legIds: readonly Hash[] }): FlowJob {
+function settlementFlow(settlement: SettlementFlow): FlowJob {
   return {
     name: 'settle',
     queueName: 'legs',
-    data: { settlementId: settlement.settlementId },
+    data: { settlementId: settlement.settlementId, shortfallId: settlement.shortfallId },
     opts: flowJobOptions('settle', settlement.settlementId),
     children: settlement.legIds.map((legId) => ({
       name: 'deliver',
@@ -104,6 +145,16 @@ export function startOrchestrator(options: OrchestratorOptions): Orchestrator {
     workers.push(created);
   };
 
+  // Requests for the next decision on open episodes, in one round trip per batch.
+  const requestPlans = createBatcher<PlanRequest, unknown>({
+    maxSize: 500,
+    maxInFlight: 2,
+    run: async (requests) => {
+      await queues.byName.plans.addBulk(requests.map(({ shortfallId, cause }) => ({ name: 'plan', data: { shortfallId }, opts: { jobId: jobId('plan', `${shortfallId}-${cause}`), deduplication: planDeduplication(shortfallId) } })));
+      return requests.map(() => undefined);
+    },
+  });
+
   // Intake: the shortfalls that concurrent jobs took are recorded in one statement, and their
   // plan jobs added in one round trip.
   const recordIntake = createBatcher<{ report: ParsedReport; data: unknown }, Hash>({
@@ -111,60 +162,63 @@ export function startOrchestrator(options: OrchestratorOptions): Orchestrator {
     maxInFlight: 4,
     run: async (batch) => {
       const recorded = await recordShortfalls(options.ledger, batch.map(({ report }) => shortfallRecord(report)));
-      await queues.byName.plans.addBulk(batch.map(({ data }, i) => ({ name: 'plan', data, opts: { jobId: jobId('plan', recorded[i]?.id ?? '') } })));
+      await queues.byName.plans.addBulk(recorded.map(({ id }) => ({ name: 'plan', data: { shortfallId: id }, opts: { jobId: jobId('plan', id), deduplication: planDeduplication(id) } })));
       return recorded.map(({ id }) => id);
     },
   });
   worker('shortfalls', async (job) => ({ shortfallId: await recordIntake({ report: parseReport(job.data), data: job.data }) }));
 
-  // Planning is per job (each reads its own options); recording the plans and adding their
-  // flows is batched like the intake.
-  const recordPlans = createBatcher<SettlementPlan, RecordSettlementReturnType>({
+  // Each plan job takes one decision from the core over a fresh snapshot; recording the
+  // revisions and adding their flows is batched like the intake.
+  const recordPlans = createBatcher<RecordSettlementParameters, RecordSettlementReturnType>({
     maxSize: 128,
     maxInFlight: 4,
     run: async (batch) => {
-      const recorded = await recordSettlements(options.ledger, batch.map(({ record }) => record));
-      await queues.flows.addBulk(recorded.map(settlementFlow));
+      const recorded = await recordSettlements(options.ledger, batch);
+      await queues.flows.addBulk(recorded.flatMap((settlement, i) => (settlement.legIds.length > 0 ? [settlementFlow({ ...settlement, shortfallId: batch[i]?.shortfallId ?? settlement.settlementId })] : [])));
       return recorded;
     },
   });
-  const planStateOf = createBatcher<Hash, PlanState | undefined>({
+  const episodeStateOf = createBatcher<Hash, EpisodeState | undefined>({
     maxSize: 256,
     maxInFlight: 4,
     run: async (ids) => {
-      const states = await planStates(options.ledger, ids);
+      const states = await episodeStates(options.ledger, ids);
       return ids.map((id) => states.get(id));
     },
   });
-  const addFlows = createBatcher<{ settlementId: Hash; legIds: readonly Hash[] }, unknown>({ maxSize: 128, maxInFlight: 4, run: (batch) => queues.flows.addBulk(batch.map(settlementFlow)) });
+  const addFlows = createBatcher<SettlementFlow, unknown>({ maxSize: 128, maxInFlight: 4, run: (batch) => queues.flows.addBulk(batch.map(settlementFlow)) });
+  const planner = revisionPlanner({ ...options, recordPlans, recordDecision: (decision) => recordDecision(options.ledger, decision) });
+  const reviewEveryMs = options.reviewEveryMs ?? 5_000;
   worker('plans', async (job) => {
-    const report = parseReport(job.data);
-    const shortfallId = shortfallIdOfReport(report);
-    const state = await planStateOf(shortfallId);
-    if (!state) throw new UnrecoverableError(`shortfall ${shortfallId} is not in the ledger: nothing to plan`);
-    // A retried job whose plan was recorded adds its flow (job ids make that idempotent), as planned then.
-    if (state.settlement) {
-      await addFlows(state.settlement);
-      return { settlementId: state.settlement.settlementId, legs: state.settlement.legIds.length, recorded: 'before this run' };
+    if (job.name === 'review') {
+      // Episodes left with nothing in flight (a leg failed or was refunded, a trigger was lost).
+      const ids = await openEpisodesAtRest(options.ledger);
+      const tick = Math.floor(Date.now() / reviewEveryMs);
+      await Promise.all(ids.map((shortfallId) => requestPlans({ shortfallId, cause: `review-${tick}` })));
+      return { reviewed: ids.length };
     }
-    // An episode the watcher closed (the account recovered) before its plan job ran needs no plan.
-    if (!state.open) return { shortfallId, skipped: 'the episode closed before it was planned' };
-    const planned = settlementPlan({
-      shortfallId,
-      report,
-      options: await options.optionSource.optionsFor(report),
-      riskPerSecond: options.riskPerSecond,
-      deadline: new Date(Date.now() + (options.legDeadlineSeconds ?? 3_600) * 1_000),
-    });
-    const settlement = await recordPlans(planned);
-    if (settlement.created) options.onPlanned?.(planned.plan);
-    return { settlementId: settlement.settlementId, legs: settlement.legIds.length, uncovered: planned.plan.uncovered };
+    const { shortfallId } = parsePlanRequest(job.data);
+    const state = await episodeStateOf(shortfallId);
+    if (!state) throw new UnrecoverableError(`shortfall ${shortfallId} is not in the ledger: nothing to plan`);
+    // Revisions recorded but not finished get their flows (job ids make that idempotent): a job
+    // retried after recording its plan finishes what it started.
+    const active = state.revisions.filter((revision) => revision.active);
+    if (active.length > 0) await Promise.all(active.map((revision) => addFlows({ settlementId: revision.settlementId, legIds: revision.legIds, shortfallId })));
+    // An episode the watcher closed (the account recovered) needs nothing more.
+    if (!state.open) return { shortfallId, skipped: 'the episode is closed' };
+    return planner.planNext({ shortfallId, state });
   });
 
   const legExecutor = options.legExecutor;
   if (legExecutor) {
     worker('legs', async (job) => {
-      if (job.name === 'settle') return { settlementId: (job.data as { settlementId: Hash }).settlementId };
+      if (job.name === 'settle') {
+        // A settlement that ended is a reason to look at its episode again (DESIGN.md section 7b).
+        const { settlementId, shortfallId } = job.data as { settlementId: Hash; shortfallId?: Hash };
+        if (shortfallId) await requestPlans({ shortfallId, cause: `settled-${settlementId}` });
+        return { settlementId };
+      }
       await legExecutor.sendLeg((job.data as { legId: Hash }).legId);
       return undefined;
     });
@@ -175,11 +229,16 @@ export function startOrchestrator(options: OrchestratorOptions): Orchestrator {
   }
 
   const reconciler = options.reconciler;
-  let scheduled: Promise<unknown> = Promise.resolve();
+  let scheduled: Promise<unknown> = runs('plans') ? queues.byName.plans.upsertJobScheduler('review', { every: reviewEveryMs }, { name: 'review' }) : Promise.resolve();
   if (reconciler) {
     worker('reconcile', () => reconciler.run());
     // A scheduler, not a job: re-upserting it from every node keeps one schedule.
-    scheduled = queues.byName.reconcile.upsertJobScheduler('reconcile', { every: reconciler.everyMs }, { name: 'reconcile' });
+    scheduled = Promise.all([scheduled, queues.byName.reconcile.upsertJobScheduler('reconcile', { every: reconciler.everyMs }, { name: 'reconcile' })]);
+  }
+  const stuckLegs = options.stuckLegs;
+  if (stuckLegs) {
+    worker('sweeps', async () => sweepSummary(await sweepStuckLegs({ ...stuckLegs, ledger: options.ledger, queues })));
+    scheduled = Promise.all([scheduled, scheduleStuckLegSweeps(queues, stuckLegs.everyMs)]);
   }
 
   // A price move breaches many accounts at once: their reports go to Redis in one round trip.
@@ -198,6 +257,7 @@ export function startOrchestrator(options: OrchestratorOptions): Orchestrator {
     queues,
     scheduled,
     reportShortfall: enqueueReport,
+    requestPlans: (requests) => Promise.all(requests.map(requestPlans)),
     close: () =>
       (closing ??= (async () => {
         await scheduled.catch(() => undefined);

@@ -1,8 +1,11 @@
 import { FlowProducer, Queue, type DefaultJobOptions, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 
-/** The orchestrator's queues (DESIGN.md section 7). */
-export const QUEUE_NAMES = ['shortfalls', 'plans', 'legs', 'deliveries', 'reconcile'] as const;
+/**
+ * The orchestrator's queues (DESIGN.md section 7), and `sweeps`: the stuck-leg sweeper's
+ * repeatable job (stuck-leg-sweeper.ts).
+ */
+export const QUEUE_NAMES = ['shortfalls', 'plans', 'legs', 'deliveries', 'reconcile', 'sweeps'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 /**

@@ -4,8 +4,10 @@ import {
   finishReconciliationRun,
   legs,
   markLegsReconciled,
+  openFindingsBefore,
   recordFinding,
   refundRefusal,
+  resolveFindings,
   startReconciliationRun,
   type FindingKind,
   type FindingSeverity,
@@ -40,6 +42,9 @@ export interface ReconcileResult {
 
 const IN_FLIGHT = ['sent', 'verified', 'delivered'] as const;
 
+/** The kinds of finding a run looks for (on the chains it serves): only these can it disprove. */
+const CHECKED: ReadonlySet<FindingKind> = new Set(['duplicate_delivery', 'amount_mismatch', 'unknown_message', 'stuck_leg', 'supply_mismatch', 'ledger_chain_mismatch', 'refused_delivery']);
+
 /**
  * Checks the ledger against the vaults (DESIGN.md section 1, step 4): per leg, the source's
  * debit equals the message's amount equals the destination's credit, and nothing is credited
@@ -47,7 +52,8 @@ const IN_FLIGHT = ['sent', 'verified', 'delivered'] as const;
  * flagged, and refunded when its deadline has passed (the destination can then never execute
  * it); a leg on chain that the ledger does not know, and a delivery a destination refused, are
  * flagged; and the supply over all chains plus what is in flight equals what was issued.
- * Every finding is a row of the run.
+ * Every finding is a row of the run; an earlier run's open finding that this run does not find
+ * again (a race it lost, a leg since delivered or refunded) is resolved by this run.
  */
 export async function reconcile(params: {
   context: ExecutionContext;
@@ -59,9 +65,11 @@ export async function reconcile(params: {
   const { context } = params;
   const runId = await startReconciliationRun(context.ledger, { node: context.actor, scope: { slaSeconds: params.slaSeconds } });
   const findings: Finding[] = [];
-  const view = await readVaults({ chains: [...context.chains.values()], tokens: params.tokens });
+  // The ledger before the chains: a leg the ledger has as sent (or further) is on chain by the
+  // time the vaults are read, so a leg sent meanwhile never reads as sent-but-not-on-chain.
   const ledgerLegs = await context.ledger.select().from(legs).where(inArray(legs.status, ['sent', 'verified', 'delivered', 'credited', 'failed', 'refunded']));
-  const known = new Set(ledgerLegs.map((leg) => leg.id));
+  const view = await readVaults({ chains: [...context.chains.values()], tokens: params.tokens });
+  const known = await knownLegs(context, ledgerLegs, view);
   const reconciled: Hash[] = [];
   const refunded: Hash[] = [];
 
@@ -108,6 +116,12 @@ export async function reconcile(params: {
   }
 
   for (const finding of findings) await recordFinding(context.ledger, { runId, ...finding });
+  // What an earlier run found and this one, looking again, did not: disproved, so resolved.
+  const found = new Set(findings.map(subjectOf));
+  const disproved = (await openFindingsBefore(context.ledger, { runId })).filter(
+    (earlier) => CHECKED.has(earlier.kind) && (earlier.chainId === null || context.chains.has(earlier.chainId)) && !found.has(subjectOf(earlier)),
+  );
+  await resolveFindings(context.ledger, { findingIds: disproved.map((earlier) => earlier.id), resolution: `not found again by reconciliation run ${runId}` });
   await markLegsReconciled(context.ledger, { runId, legIds: reconciled });
   const clean = findings.every((finding) => finding.severity === 'info');
   await finishReconciliationRun(context.ledger, {
@@ -116,6 +130,29 @@ export async function reconcile(params: {
     summary: { findings: findings.length, reconciled: reconciled.length, refunded: refunded.length, supply: Object.fromEntries(Object.entries(supply).map(([k, v]) => [k, String(v)])) },
   });
   return { runId, findings, reconciled: reconciled.length, refunded, supply };
+}
+
+/**
+ * The legs the ledger knows among those the vaults sent: every leg it checks, and any other it
+ * has in whatever status. One `planned` or `submitted` when the ledger was read may be on chain
+ * by the time the vaults are: the node records `submitted` before it sends and `sent` after the
+ * transaction is mined, so a run in between sees a leg the ledger planned, not an unknown one.
+ */
+async function knownLegs(context: ExecutionContext, checked: readonly Leg[], view: VaultView): Promise<Set<Hash>> {
+  const known = new Set(checked.map((leg) => leg.id));
+  const unmatched = [...view.sent.keys()].filter((legId) => !known.has(legId));
+  if (unmatched.length > 0) for (const { id } of await context.ledger.select({ id: legs.id }).from(legs).where(inArray(legs.id, unmatched))) known.add(id);
+  return known;
+}
+
+/**
+ * What a finding is about: its kind and the leg, chain, message and condition it names (not the
+ * run's measurements, such as a stuck leg's age). A later run that has no finding about the
+ * same thing disproves the earlier one.
+ */
+function subjectOf(finding: { kind: string; legId?: string | null; chainId?: number | null; messageId?: string | null; detail?: Record<string, unknown> | null }): string {
+  const { detail } = finding;
+  return JSON.stringify([finding.kind, finding.legId ?? null, finding.chainId ?? null, finding.messageId ?? null, detail?.legId ?? null, detail?.side ?? null, detail?.note ?? null]);
 }
 
 /** Debit, message and credit of one leg against the chains. */

@@ -6,12 +6,14 @@
  * Deterministic: no clock, no unseeded randomness, iteration in index order.
  */
 import { cloneBook, equityOf, hasPositions, type AccountBook } from './book.js';
+import { exitValue } from './inventory-exit.js';
 import { strategyMetrics, type StrategyMetrics } from './metrics.js';
 import { scanAccounts } from './scan.js';
 import type { Scenario } from './scenario/schema.js';
 import { closeFactorStrategy } from './strategies/close-factor.js';
 import { fullStrategy } from './strategies/full.js';
 import { relayerStrategy } from './strategies/relayer/relayer.js';
+import type { DecideFn } from './strategies/relayer/relayer-context.js';
 import type { RunState, Strategy, StrategyName } from './strategy.js';
 import { Tally } from './tally.js';
 import { Vault } from './vault.js';
@@ -24,10 +26,15 @@ export interface StrategyRun {
   readonly state: RunState;
 }
 
-const FACTORIES: Record<StrategyName, (state: RunState) => Strategy> = {
+/** What a run may be given besides its scenario: the decision core the `relayer` strategy asks (default: relayer/policy's `decide`). */
+export interface RunOptions {
+  readonly decide?: DecideFn;
+}
+
+const FACTORIES: Record<StrategyName, (state: RunState, options: RunOptions) => Strategy> = {
   full: fullStrategy,
   'close-factor': closeFactorStrategy,
-  relayer: relayerStrategy,
+  relayer: (state, options) => relayerStrategy(state, options),
 };
 
 export function runStrategy(params: {
@@ -37,6 +44,7 @@ export function runStrategy(params: {
   name: StrategyName;
   openInterestUsd: number;
   record: boolean;
+  decide?: DecideFn;
 }): StrategyRun {
   const { scenario, name } = params;
   const world = new World(scenario, params.fundamentals);
@@ -58,7 +66,7 @@ export function runStrategy(params: {
     initial: scenario.markets.map((market) => market.initial),
     penalty: scenario.markets.map((market) => market.penalty),
   };
-  const strategy = FACTORIES[name](state);
+  const strategy = FACTORIES[name](state, params.decide ? { decide: params.decide } : {});
   recordStep(state);
   for (let step = 1; step <= world.steps; step++) {
     world.advance();
@@ -70,7 +78,13 @@ export function runStrategy(params: {
     recordStep(state);
   }
   tally.openBadDebt = openNegativeEquity(state);
-  const metrics = strategyMetrics({ tally, vault, openInterestUsd: params.openInterestUsd, durationSeconds: world.steps * world.stepSeconds });
+  const metrics = strategyMetrics({
+    tally,
+    vault,
+    vaultExitValue: exitValue({ world, vault }),
+    openInterestUsd: params.openInterestUsd,
+    durationSeconds: world.steps * world.stepSeconds,
+  });
   return { name, metrics, state };
 }
 

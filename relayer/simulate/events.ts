@@ -6,14 +6,12 @@ export type LiquidationReason =
   | 'maintenance'
   /** `close-factor`: below maintenance, the close factor or everything. */
   | 'close-factor'
-  /** `relayer`: a planned local or backstop leg. */
+  /** `relayer`: the decision core's home action: a partial liquidation now, below maintenance. */
+  | 'home'
+  /** `relayer`: the local leg of a plan the decision core made. */
   | 'plan'
-  /** `relayer`: a backstop absorption when a liquidity leg arrives. */
-  | 'arrival'
-  /** `relayer`: below maintenance after planning, the home backstop takes over what restores health first. */
-  | 'protect'
-  /** The engine's own rule below maintenance: partial, up to restoring health (DESIGN.md section 4). */
-  | 'engine';
+  /** `relayer`: the backstop's absorption when a liquidity leg lands (`absorbUpTo`). */
+  | 'arrival';
 
 export interface LiquidationEvent {
   readonly step: number;
@@ -25,10 +23,16 @@ export interface LiquidationEvent {
   readonly fraction: number;
   /** Equity at the oracle before the action, USD. */
   readonly equityBefore: number;
-  /** The level equity had to be below for the action to be allowed, USD. */
+  /** The level equity had to be below for the action to be allowed, USD: MM for a close, IM for an absorption. */
   readonly permittedBelow: number;
   /** Sum of |size| * oracle price of what was closed or absorbed, USD. */
   readonly notional: number;
+  /**
+   * The most notional the engine's rule allowed at that moment (the close that restores
+   * maintenance, the absorption that restores initial margin), USD; set by the relayer's
+   * engine-rule actions only.
+   */
+  readonly limitNotional?: number;
   /** size * (oracle - entry) of what was closed or absorbed: the PnL at the mark, USD. */
   readonly pnlAtOracle: number;
   /** Execution versus the oracle price (pool fees included), USD; 0 for an absorption. */
@@ -46,14 +50,19 @@ export interface TransferEvent {
   readonly amount: number;
 }
 
+/** A decision of the core the relayer strategy acted on (or that found no source). */
 export interface PlanRecord {
   readonly step: number;
   readonly account: number;
+  /** `home`: an immediate home action; `plan`: a plan revision; `none`: nothing could cover the need. */
+  readonly kind: 'home' | 'plan' | 'none';
   /** The risk module's required amount, USD. */
   readonly required: number;
   /** Value already in flight to the account when planning, USD. */
   readonly inFlight: number;
+  /** Per leg: its option id and the relief (USD of required amount) it was decided to cover. */
   readonly allocations: readonly { readonly id: string; readonly amount: number }[];
+  /** What no source could cover, USD. */
   readonly uncovered: number;
 }
 

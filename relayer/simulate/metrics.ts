@@ -33,9 +33,12 @@ export interface StrategyMetrics {
   readonly liquidityMovedUsd: number;
   /** Largest fall of the vault's value (reserve, in flight, inventory at the oracle) from a peak. */
   readonly vaultDrawdownUsd: number;
-  /** The vault's value at the end minus at the start. */
+  /**
+   * The vault's value at the end minus at the start, with the backstop's inventory marked at
+   * what selling it into the pools would fetch at the end (inventory-exit.ts), not at the oracle.
+   */
   readonly vaultPnlUsd: number;
-  /** Bad debt plus the vault's loss (less its gain): what the protocol is out of pocket. */
+  /** Bad debt, plus the vault's loss (less its gain), plus gas and message fees: what the protocol is out of pocket. */
   readonly netProtocolLossUsd: number;
   /** Peak total maintenance shortfall (MM - E > 0) on the books at a step's start, before acting. */
   readonly uncoveredShortfallUsd: number;
@@ -45,9 +48,10 @@ export interface StrategyMetrics {
   readonly plannerUncoveredUsd: number;
 }
 
-export function strategyMetrics(params: { tally: Tally; vault: Vault; openInterestUsd: number; durationSeconds: number }): StrategyMetrics {
+export function strategyMetrics(params: { tally: Tally; vault: Vault; vaultExitValue: number; openInterestUsd: number; durationSeconds: number }): StrategyMetrics {
   const { tally, vault, openInterestUsd, durationSeconds } = params;
   const badDebt = tally.badDebt + tally.openBadDebt;
+  const vaultPnl = params.vaultExitValue - vault.initialValue;
   return {
     badDebtUsd: badDebt,
     badDebtPct: openInterestUsd > 0 ? (100 * badDebt) / openInterestUsd : 0,
@@ -65,8 +69,8 @@ export function strategyMetrics(params: { tally: Tally; vault: Vault; openIntere
     collateralMovedUsd: tally.collateralMoved,
     liquidityMovedUsd: tally.liquidityMoved,
     vaultDrawdownUsd: tally.vaultDrawdown,
-    vaultPnlUsd: tally.vaultValue - vault.initialValue,
-    netProtocolLossUsd: badDebt - (tally.vaultValue - vault.initialValue),
+    vaultPnlUsd: vaultPnl,
+    netProtocolLossUsd: badDebt - vaultPnl + tally.gas + tally.messageFees,
     uncoveredShortfallUsd: tally.uncoveredPeak,
     underwaterAccountHours: tally.underwaterSeconds / 3600,
     plannerUncoveredUsd: tally.plannerUncovered,

@@ -9,15 +9,20 @@
  * - out of it: the required amount (base units, rounded up by the module) becomes USD by
  *   dividing by 1e6, and the per-market rates (m_eff * (1 + warn), m_eff * (1 + target)) become
  *   fractions by dividing by RATE_SCALE; they are used only to pre-filter and to size actions.
- * Decisions of the `relayer` strategy (at risk or not, how much is required) are the module's.
+ * The assessment the `relayer` strategy hands the decision core (at risk or not, E, MM, IM and
+ * the required amount, all in base units) is the module's.
  * Each chain has its own feeds, so its own market states and table; time is unix seconds from
  * a fixed epoch so that oracle ages are the module's own arithmetic.
  */
 import { RelayerError } from '../errors.js';
+import { requirementNumerator } from '../risk/maintenance.js';
+import { ceilDiv } from '../risk/units.js';
 import {
   accountVerdict,
   compileAccount,
+  equity as equityOf,
   initialMarketState,
+  maintenanceRequirement,
   marketCatalog,
   marketTable,
   RATE_SCALE,
@@ -56,6 +61,14 @@ export interface Assessment {
   readonly atRisk: boolean;
   /** What restores E >= MM_eff * (1 + target), USD (the module's base units over 1e6). */
   readonly requiredUsd: number;
+  /** The same, in the module's base units (rounded up by it). */
+  readonly required: bigint;
+  /** E at the feeds, base units, rounded down (as the engine rounds it). */
+  readonly equity: bigint;
+  /** MM at the static fractions, base units, rounded up. */
+  readonly maintenance: bigint;
+  /** IM, base units, rounded up. */
+  readonly initial: bigint;
 }
 
 /** Per market of one chain, as fractions of notional. */
@@ -75,6 +88,8 @@ export class RiskBridge {
   private readonly states: MarketState[];
   private readonly tables: (MarketTable | undefined)[];
   private readonly rateCache: (ChainRates | undefined)[];
+  /** Initial fraction per market id at RATE_SCALE, as the requirement sums take rates. */
+  private readonly initialRates: ReadonlyMap<string, bigint>;
 
   constructor(scenario: Scenario) {
     const settings = scenario.strategies.relayer;
@@ -89,6 +104,7 @@ export class RiskBridge {
       initialVariance: varianceFromAnnualVolatility(market.annualVolatility),
     }));
     this.catalog = marketCatalog(markets);
+    this.initialRates = new Map(scenario.markets.map((market) => [market.id, toUnits(market.initial, Number(WAD)) * WAD]));
     this.marketCount = markets.length;
     this.states = scenario.chains.flatMap(() =>
       markets.map((market, m) => ({
@@ -146,8 +162,14 @@ export class RiskBridge {
     const table = this.table(book.home[account] ?? 0, time);
     const compiled = compileAccount(this.accountState(book, account), this.catalog);
     const required = requiredAmount(compiled, table);
-    if (required === undefined) throw new RelayerError(`account #${account} could not be valued: a feed has no round`);
-    return { atRisk: accountVerdict(compiled, table).atRisk, requiredUsd: Number(required) / USD_SCALE };
+    const equity = equityOf(compiled, table);
+    const maintenance = maintenanceRequirement(compiled, table);
+    const initialNumerator = requirementNumerator({ account: compiled, table, rateOf: (market) => this.initialRates.get(market.market.id) ?? 0n });
+    if (required === undefined || equity === undefined || maintenance === undefined || initialNumerator === undefined) {
+      throw new RelayerError(`account #${account} could not be valued: a feed has no round`);
+    }
+    const initial = ceilDiv(initialNumerator, table.catalog.denominator * RATE_SCALE);
+    return { atRisk: accountVerdict(compiled, table).atRisk, requiredUsd: Number(required) / USD_SCALE, required, equity, maintenance, initial };
   }
 
   private accountState(book: AccountBook, account: number): AccountState {

@@ -9,6 +9,7 @@ import { runStrategy, type StrategyRun } from './engine.js';
 import { generatePopulation } from './population.js';
 import { fundamentalPath } from './price-path.js';
 import type { Scenario } from './scenario/schema.js';
+import type { DecideFn } from './strategies/relayer/relayer-context.js';
 import { STRATEGY_NAMES, type StrategyName } from './strategy.js';
 import { stepCount } from './world.js';
 
@@ -23,7 +24,7 @@ export interface SimulationResult {
   readonly runs: readonly StrategyRun[];
 }
 
-export function simulate(params: { scenario: Scenario; strategies?: readonly StrategyName[]; record?: boolean }): SimulationResult {
+export function simulate(params: { scenario: Scenario; strategies?: readonly StrategyName[]; record?: boolean; decide?: DecideFn }): SimulationResult {
   const { scenario } = params;
   const steps = stepCount(scenario);
   const fundamentals = scenario.markets.map((market) => {
@@ -38,7 +39,7 @@ export function simulate(params: { scenario: Scenario; strategies?: readonly Str
     openInterestUsd += notionalOf({ book: population, account, prices: initialPrices, marketCount: scenario.markets.length });
   }
   const runs = (params.strategies ?? STRATEGY_NAMES).map((name) =>
-    runStrategy({ scenario, population, fundamentals, name, openInterestUsd, record: params.record ?? false }),
+    runStrategy({ scenario, population, fundamentals, name, openInterestUsd, record: params.record ?? false, ...(params.decide ? { decide: params.decide } : {}) }),
   );
   return { scenario, steps, population, openInterestUsd, fundamentals, runs };
 }

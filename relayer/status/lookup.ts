@@ -1,6 +1,16 @@
-import { and, asc, desc, eq, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Hash } from 'viem';
-import { legEvents, legs, messages, settlements, shortfalls, type LedgerExecutor, type Settlement } from '../../db/index.js';
+import {
+  episodeStates,
+  legEvents,
+  legs,
+  messages,
+  reservationSourceOf,
+  settlements,
+  shortfalls,
+  type LedgerExecutor,
+  type Settlement,
+} from '../../db/index.js';
 
 export async function settlementById(db: LedgerExecutor, id: Hash) {
   const [settlement] = await db.select().from(settlements).where(eq(settlements.id, id));
@@ -11,11 +21,53 @@ export async function settlementById(db: LedgerExecutor, id: Hash) {
   return { settlement, status: view?.status ?? 'planned', legs: legRows };
 }
 
+/**
+ * A shortfall episode for operators: its row, its settlement ids, the account's latest
+ * assessment, the relief still in flight, and every revision with its legs (what each moves
+ * and what it relieves), in revision order.
+ */
 export async function shortfallById(db: LedgerExecutor, id: Hash) {
   const [shortfall] = await db.select().from(shortfalls).where(eq(shortfalls.id, id));
   if (!shortfall) return undefined;
   const plans: Settlement[] = await db.select().from(settlements).where(eq(settlements.shortfallId, id)).orderBy(asc(settlements.revision));
-  return { shortfall, settlements: plans.map((s) => s.id) };
+  const legRows =
+    plans.length === 0
+      ? []
+      : await db.select().from(legs).where(inArray(legs.settlementId, plans.map((plan) => plan.id))).orderBy(asc(legs.legIndex));
+  const state = (await episodeStates(db, [id])).get(id);
+  const active = new Map(state?.revisions.map((revision) => [revision.settlementId, revision.active]) ?? []);
+  return {
+    shortfall,
+    settlements: plans.map((s) => s.id),
+    latestAssessment: state?.latestAssessment ?? null,
+    inFlightRelief: state?.inFlightRelief ?? 0n,
+    nextRevision: state?.nextRevision ?? 0,
+    revisions: plans.map((plan) => ({
+      revision: plan.revision,
+      settlementId: plan.id,
+      requiredAmount: plan.requiredAmount,
+      coveredAmount: plan.coveredAmount,
+      uncoveredAmount: plan.uncoveredAmount,
+      plannedCostUsd: plan.plannedCostUsd,
+      createdAt: plan.createdAt,
+      active: active.get(plan.id) ?? false,
+      legs: legRows
+        .filter((leg) => leg.settlementId === plan.id)
+        .map((leg) => ({
+          id: leg.id,
+          index: leg.legIndex,
+          kind: leg.kind,
+          sourceChainId: leg.sourceChainId,
+          // What the leg draws on: a vault, the account's surplus, or (local) the chain's market.
+          source: reservationSourceOf(leg)?.source ?? 'market',
+          destinationChainId: leg.destinationChainId,
+          transport: leg.transport,
+          amount: leg.amount,
+          relief: leg.relief,
+          status: leg.status,
+        })),
+    })),
+  };
 }
 
 export async function legById(db: LedgerExecutor, id: Hash) {

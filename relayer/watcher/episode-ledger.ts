@@ -6,7 +6,7 @@
  */
 import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Address, Hash } from 'viem';
-import { getCheckpoint, saveCheckpoint, shortfallIdOf, shortfalls, watcherCheckpoints, type LedgerExecutor, type RecordShortfallParameters } from '../../db/index.js';
+import { getCheckpoint, recordAssessments, saveCheckpoint, type AssessmentRecord, shortfallIdOf, shortfalls, watcherCheckpoints, type LedgerExecutor, type RecordShortfallParameters } from '../../db/index.js';
 import type { Checkpoint } from '../../chains/watch/block-follower.js';
 import type { Episode } from './episode-book.js';
 
@@ -49,10 +49,10 @@ export async function loadCheckpoint(db: LedgerExecutor, chainId: number): Promi
   return row === undefined ? undefined : { number: row.blockNumber, hash: row.blockHash };
 }
 
-/** Opens, closes and the checkpoint in one transaction: all of them, or none. */
+/** Opens, closes, reassessments and the checkpoint in one transaction: all of them, or none. */
 export async function commitWatcherStep(
   db: LedgerExecutor,
-  params: { chainId: number; opens: readonly RecordShortfallParameters[]; closes: readonly EpisodeCloseRecord[]; checkpoint: Checkpoint | undefined },
+  params: { chainId: number; opens: readonly RecordShortfallParameters[]; closes: readonly EpisodeCloseRecord[]; assessments?: readonly AssessmentRecord[]; checkpoint: Checkpoint | undefined },
 ): Promise<void> {
   await db.transaction(async (tx) => {
     // One statement for every episode a block opens (many accounts breach on one price move);
@@ -74,6 +74,8 @@ export async function commitWatcherStep(
         })
         .where(and(eq(shortfalls.id, close.shortfallId), eq(shortfalls.status, 'open')));
     }
+    // Open episodes whose account moved: the closed loop decides from this, not from the first report.
+    if (params.assessments && params.assessments.length > 0) await recordAssessments(tx, params.assessments);
     if (params.checkpoint === undefined) {
       // A reorg below the first block: nothing is applied any more.
       await tx.delete(watcherCheckpoints).where(eq(watcherCheckpoints.chainId, params.chainId));

@@ -1,5 +1,5 @@
 import type { Address, Hash } from 'viem';
-import { shortfallIdOf, type LedgerDatabase, type RecordShortfallParameters } from '../../db/index.js';
+import { shortfallIdOf, type AssessmentRecord, type LedgerDatabase, type RecordShortfallParameters } from '../../db/index.js';
 import type { Checkpoint } from '../../chains/watch/block-follower.js';
 import type { WatchedChain } from '../../chains/watch/watched-chain.js';
 import { errorMessage, RelayerError } from '../errors.js';
@@ -38,6 +38,8 @@ export class EpisodeReporter {
   #requeueOpen = true;
   readonly #pendingReports = new Map<Hash, ShortfallReport>();
   readonly #pendingWithdrawals = new Set<Hash>();
+  /** Open episodes whose account changed: the orchestrator takes its next decision on them. */
+  readonly #pendingReviews = new Map<Hash, string>();
 
   constructor(context: EpisodeReporterContext, book: EpisodeBook) {
     this.#context = context;
@@ -70,7 +72,7 @@ export class EpisodeReporter {
   /** Writes the checkpoint; with `decide`, the episodes of the index's dirty accounts with it. */
   async commit(params: { index: AccountIndex; checkpoint: Checkpoint | undefined; decide: boolean }): Promise<void> {
     const { index, checkpoint } = params;
-    if (!params.decide) return this.#write({ checkpoint, opens: [], closes: [] });
+    if (!params.decide) return this.#write({ checkpoint, opens: [], closes: [], assessments: [] });
     const { chain, log } = this.#context;
     const decision = this.#book.decide({ accounts: index.dirty, isAtRisk: (account) => index.isAtRisk(account), suspects: this.#suspects });
     const block = checkpoint?.number ?? chain.startBlock - 1n;
@@ -85,13 +87,25 @@ export class EpisodeReporter {
       cause: close.orphaned ? 'reorg' : 'recovered',
       block,
     }));
-    await this.#write({ checkpoint, opens: opens.map((open) => open.record), closes });
+    // Accounts whose open episode stays open but whose state moved: their latest assessment, and a review.
+    const opened = new Set(decision.opens.map((open) => open.account));
+    const closed = new Set(decision.closes.map((close) => close.account));
+    const reassessed = [...index.dirty].flatMap((account) => {
+      const episode = this.#book.get(account);
+      if (!episode?.open || opened.has(account) || closed.has(account) || !index.isAtRisk(account)) return [];
+      const { record } = this.#shortfall({ index, account, episode: episode.episode, block, detectedAt });
+      const mEff = record.detail?.['mEff'];
+      return [{ shortfallId: this.#shortfallId(account, episode.episode), requiredAmount: record.requiredAmount, equity: record.equity, maintenance: record.maintenance, mEff: typeof mEff === 'number' ? mEff : 0, block, at: detectedAt }];
+    });
+    await this.#write({ checkpoint, opens: opens.map((open) => open.record), closes, assessments: reassessed });
+    for (const assessment of reassessed) this.#pendingReviews.set(assessment.shortfallId, `block-${block}`);
     this.#book.apply(decision, { block, coveredBefore: (account) => index.badDebtCovered(account) });
     index.dirty.clear();
     this.#suspects.clear();
     for (const open of opens) this.#pendingReports.set(this.#shortfallId(open.account, open.episode), open.report);
     for (const close of closes) {
       this.#pendingReports.delete(close.shortfallId);
+      this.#pendingReviews.delete(close.shortfallId);
       this.#pendingWithdrawals.add(close.shortfallId);
     }
     if (this.#requeueOpen) this.#requeue(index, detectedAt);
@@ -111,14 +125,18 @@ export class EpisodeReporter {
       await sink.withdrawShortfall(id);
       this.#pendingWithdrawals.delete(id);
     });
-    const failed = (await Promise.allSettled([...reports, ...withdrawals])).find((result) => result.status === 'rejected');
+    const reviews = [...this.#pendingReviews].map(async ([id, cause]) => {
+      await sink.reviewShortfall(id, cause);
+      if (this.#pendingReviews.get(id) === cause) this.#pendingReviews.delete(id);
+    });
+    const failed = (await Promise.allSettled([...reports, ...withdrawals, ...reviews])).find((result) => result.status === 'rejected');
     if (failed !== undefined) {
       const cause: unknown = failed.reason;
       throw new RelayerError(`queueing the shortfalls of chain ${chain.key} failed: ${errorMessage(cause)}`, { cause, retryable: true });
     }
   }
 
-  async #write(params: { checkpoint: Checkpoint | undefined; opens: readonly RecordShortfallParameters[]; closes: readonly EpisodeCloseRecord[] }): Promise<void> {
+  async #write(params: { checkpoint: Checkpoint | undefined; opens: readonly RecordShortfallParameters[]; closes: readonly EpisodeCloseRecord[]; assessments: readonly AssessmentRecord[] }): Promise<void> {
     const { chain, ledger } = this.#context;
     if (!this.#context.isLeader()) throw new RelayerError(`the watcher of chain ${chain.key} no longer holds its lease: not committing`, { retryable: true });
     await commitWatcherStep(ledger, { chainId: chain.chainId, ...params });

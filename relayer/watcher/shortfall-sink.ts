@@ -13,16 +13,19 @@ export interface ShortfallSink {
    * removed; false when there was none or a worker has already taken it.
    */
   withdrawShortfall(shortfallId: Hash): Promise<boolean>;
+  /** The account of an open episode changed (`cause`, e.g. the block): take the next decision on it. */
+  reviewShortfall(shortfallId: Hash, cause: string): Promise<unknown>;
 }
 
 /** Job states in which nobody works on the job yet: it can still be removed. */
 const UNTAKEN = new Set(['waiting', 'delayed', 'prioritized', 'paused', 'waiting-children']);
 
 /** The orchestrator's queue as a sink: reports through `reportShortfall`, withdrawals by job id. */
-export function orchestratorSink(orchestrator: Pick<Orchestrator, 'queues' | 'reportShortfall'>): ShortfallSink {
+export function orchestratorSink(orchestrator: Pick<Orchestrator, 'queues' | 'reportShortfall' | 'requestPlans'>): ShortfallSink {
   const queue = orchestrator.queues.byName.shortfalls;
   return {
     reportShortfall: (report) => orchestrator.reportShortfall(report),
+    reviewShortfall: (shortfallId, cause) => orchestrator.requestPlans([{ shortfallId, cause }]),
     async withdrawShortfall(shortfallId) {
       const job = await queue.getJob(jobId('shortfall', shortfallId));
       if (job === undefined || !UNTAKEN.has(await job.getState())) return false;

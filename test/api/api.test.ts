@@ -99,6 +99,42 @@ describe('the HTTP API', () => {
     expect((byVaa.body as { message: { transport: string }; leg: { id: string } }).leg.id).toBe(ids.t1l1);
   });
 
+  it('GET /v1/shortfalls/:id: every revision with its legs, the latest assessment and the relief in flight', async () => {
+    type Body = {
+      shortfall: { id: string; status: string; requiredAmount: string };
+      settlements: string[];
+      latestAssessment: Record<string, unknown>;
+      inFlightRelief: string;
+      nextRevision: number;
+      revisions: { revision: number; settlementId: string; active: boolean; coveredAmount: string; legs: Record<string, unknown>[] }[];
+    };
+    // S2: two revisions, both ended (refunded, failed; failed): nothing in flight.
+    const s2 = await get(`/v1/shortfalls/${ids.s2.toUpperCase().replace('0X', '0x')}`);
+    expect(s2.status).toBe(200);
+    const closed = s2.body as Body;
+    expect(closed.shortfall).toMatchObject({ id: ids.s2, status: 'closed', requiredAmount: '500000000' });
+    expect(closed.settlements).toEqual(closed.revisions.map((r) => r.settlementId));
+    expect(closed.revisions.map((r) => [r.revision, r.active, r.coveredAmount])).toEqual([[0, false, '400000000'], [1, false, '100000000']]);
+    expect(closed.revisions[0]?.legs).toEqual([
+      { id: ids.t2l0, index: 0, kind: 'collateral', sourceChainId: BETA, source: 'surplus', destinationChainId: ALPHA, transport: 'layerzero', amount: '300000000', relief: '300000000', status: 'refunded' },
+      { id: ids.t2l1, index: 1, kind: 'liquidity', sourceChainId: GAMMA, source: 'vault', destinationChainId: ALPHA, transport: 'wormhole', amount: '100000000', relief: '150000000', status: 'failed' },
+    ]);
+    expect(closed.revisions[1]?.legs.map((l) => [l.id, l.status])).toEqual([[ids.t4l0, 'failed']]);
+    expect(closed).toMatchObject({ inFlightRelief: '0', nextRevision: 2 });
+
+    // S3: open, one revision under way; in flight 500 (collateral) + 300 (local) + 300 (liquidity's relief, not its 200).
+    const open = (await get(`/v1/shortfalls/${ids.s3}`)).body as Body;
+    expect(open.latestAssessment).toEqual({ requiredAmount: '1000000000', equity: '50000000', maintenance: '140000000', mEff: null, block: '100', at: '2025-03-01T09:00:00.000Z' });
+    expect(open).toMatchObject({ inFlightRelief: '1100000000', nextRevision: 1 });
+    expect(open.revisions).toHaveLength(1);
+    expect(open.revisions[0]?.active).toBe(true);
+    expect(open.revisions[0]?.legs.map((l) => [l.id, l.kind, l.source, l.transport, l.amount, l.relief, l.status])).toEqual([
+      [ids.t3l0, 'collateral', 'surplus', 'layerzero', '500000000', '500000000', 'delivered'],
+      [ids.t3l1, 'local', 'market', null, '300000000', '300000000', 'planned'],
+      [ids.t3l2, 'liquidity', 'vault', 'layerzero', '200000000', '300000000', 'delivered'],
+    ]);
+  });
+
   it('GET /v1/shortfalls filters by chain, account and status, and pages with a cursor', async () => {
     const all = await get('/v1/shortfalls');
     expect((all.body as { shortfalls: unknown[] }).shortfalls).toHaveLength(3);
@@ -120,6 +156,7 @@ describe('the HTTP API', () => {
   it.each([
     ['/v1/settlements/0x1234', /params\/id must match pattern/],
     ['/v1/legs/not-a-hash', /params\/id must match pattern/],
+    ['/v1/shortfalls/0xnothex', /params\/id must match pattern/],
     ['/v1/messages/12/abc/3', /message id must be a LayerZero GUID/],
     ['/v1/shortfalls?limit=0', /querystring\/limit must be >= 1/],
     ['/v1/shortfalls?limit=ten', /querystring\/limit must be integer/],

@@ -46,6 +46,28 @@ describe('relayer status', () => {
     expect((JSON.parse(settlement.stdout()) as { status: string }).status).toBe('settled');
   });
 
+  it('shows every revision of a shortfall with its legs, the latest assessment and the relief in flight', async () => {
+    const table = status(ids.s2);
+    expect(await table.exited).toBe(0);
+    const out = table.stdout();
+    expect(out.split('\n')[0]).toBe('shortfall');
+    expect(out).toMatch(/latest assessment\n\s+requiredAmount\s+500000000\n/);
+    expect(out).toContain('in flight relief: 0');
+    expect(out).toContain('next revision: 2');
+    expect(out).toMatch(/revision 0: settlement 0x[0-9a-f]{64}, ended, required 500000000, covered 400000000\nlegs \(2\)\n\s+id\s+kind\s+source\s+sourceChainId\s+transport\s+amount\s+relief\s+status\n/);
+    expect(out).toMatch(new RegExp(`${ids.t2l1}\\s+liquidity\\s+vault\\s+1003\\s+wormhole\\s+100000000\\s+150000000\\s+failed`));
+    expect(out).toMatch(/revision 1: settlement 0x[0-9a-f]{64}, ended, required 100000000, covered 100000000\nlegs \(1\)/);
+
+    const json = status(ids.s3, '--json');
+    expect(await json.exited).toBe(0);
+    const parsed = JSON.parse(json.stdout()) as { inFlightRelief: string; latestAssessment: { block: string }; revisions: { active: boolean; legs: { relief: string; source: string }[] }[] };
+    expect(parsed.inFlightRelief).toBe('1100000000');
+    expect(parsed.latestAssessment.block).toBe('100');
+    expect(parsed.revisions.map((r) => [r.active, r.legs.map((l) => [l.source, l.relief])])).toEqual([
+      [true, [['surplus', '500000000'], ['market', '300000000'], ['vault', '300000000']]],
+    ]);
+  });
+
   it('says when nothing has that id, and refuses what is not an id', async () => {
     const unknown = status(`0x${'ab'.repeat(32)}`);
     expect(await unknown.exited).toBe(1);

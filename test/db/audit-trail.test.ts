@@ -100,6 +100,7 @@ describe('the auditor role', () => {
     expect(all.filter((r) => r.type === 'VIEW').map((r) => r.name)).toEqual([
       'report_bad_debt',
       'report_flows_daily',
+      'report_reservations',
       'report_route_costs',
       'report_settlement_status',
       'report_transport_latency',

@@ -75,6 +75,7 @@ describe('migrate', () => {
       'legs_created_with_event',
       'legs_guard',
       'legs_transition_with_event',
+      'shortfalls_latest_from_report',
     ]);
     const applied = await query<{ n: number }>(url, 'select count(*)::int as n from drizzle.__drizzle_migrations');
     expect(applied).toEqual([{ n: TAGS.length }]);
@@ -103,6 +104,58 @@ describe('migrate', () => {
       expect(await migrateLedger(ledger, { migrationsFolder: older })).toEqual({ applied: TAGS.slice(0, 2), total: 2 });
       expect(await migrateLedger(ledger)).toEqual({ applied: TAGS.slice(2), total: TAGS.length });
     });
+  });
+
+  it('gives legs and episodes recorded before relief and assessments existed their values', async () => {
+    const { url } = await freshDatabase();
+    const older = await migrationsCopy();
+    const before = TAGS.indexOf('0005_leg_relief_latest_assessment');
+    await writeFile(join(older, 'meta/_journal.json'), JSON.stringify({ ...journal, entries: journal.entries.slice(0, before) }));
+    await withLedger(url, (ledger) => migrateLedger(ledger, { migrationsFolder: older }));
+    // A ledger as the previous release wrote it: a credited (final) collateral leg, a planned liquidity leg.
+    const id = (n: number) => `0x${n.toString(16).padStart(64, '0')}`;
+    const account = `0x${'ab'.repeat(20)}`;
+    const client = await connect(url);
+    try {
+      await client.query('begin');
+      await client.query(`insert into chains (chain_id, key) values (1, 'one'), (2, 'two')`);
+      await client.query(
+        `insert into shortfalls (id, chain_id, engine, account, episode, reason, equity, maintenance, required_amount, detected_block, detected_at, detail)
+         values ($1, 1, $2, $2, 1, 'breach', -5, 10, 700, 33, '2026-01-01T00:00:00Z', '{"mEff": 0.06}')`,
+        [id(1), account],
+      );
+      await client.query(
+        `insert into settlements (id, shortfall_id, revision, required_amount, covered_amount, uncovered_amount, planned_cost_usd, plan)
+         values ($1, $2, 0, 700, 700, 0, 1, '{}')`,
+        [id(2), id(1)],
+      );
+      await client.query(
+        `insert into legs (id, settlement_id, leg_index, kind, source_chain_id, destination_chain_id, transport, account, amount)
+         values ($1, $3, 0, 'collateral', 2, 1, 'layerzero', $4, 300), ($2, $3, 1, 'liquidity', 2, 1, 'wormhole', $4, 400)`,
+        [id(3), id(4), id(2), account],
+      );
+      await client.query(`insert into leg_events (leg_id, seq, to_status) values ($1, 1, 'planned'), ($2, 1, 'planned')`, [id(3), id(4)]);
+      const path = ['planned', 'submitted', 'sent', 'verified', 'delivered', 'credited'];
+      for (let seq = 2; seq <= path.length; seq += 1) {
+        await client.query(`update legs set status = $2, version = $3 where id = $1`, [id(3), path[seq - 1], seq]);
+        await client.query(`insert into leg_events (leg_id, seq, from_status, to_status) values ($1, $2, $3, $4)`, [id(3), seq, path[seq - 2], path[seq - 1]]);
+      }
+      await client.query('commit');
+    } finally {
+      await client.end();
+    }
+    await withLedger(url, async (ledger) => {
+      expect((await migrateLedger(ledger)).applied).toEqual(TAGS.slice(before));
+    });
+    expect(await query(url, `select id, status, amount::text, relief::text from legs order by leg_index`)).toEqual([
+      { id: id(3), status: 'credited', amount: '300', relief: '300' },
+      { id: id(4), status: 'planned', amount: '400', relief: '400' },
+    ]);
+    expect(
+      await query(url, `select latest_required_amount::text as r, latest_equity::text as e, latest_maintenance::text as m, latest_m_eff as f, latest_block::text as b, latest_at = detected_at as at from shortfalls`),
+    ).toEqual([{ r: '700', e: '-5', m: '10', f: 0.06, b: '33', at: true }]);
+    // The guard is back on, with relief among the fixed columns.
+    await expect(query(url, `update legs set relief = 1 where id = '${id(4)}'`)).rejects.toMatchObject({ code: 'RL002' });
   });
 
   it('makes a pre-existing auditor read-only, whatever defaults a DBA gave it', async () => {

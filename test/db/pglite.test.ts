@@ -10,12 +10,12 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerHandle } from '../../db/client.js';
 import { IllegalLegTransitionError } from '../../db/errors.js';
-import { getLeg, transitionLeg } from '../../db/ledger/index.js';
+import { episodeStates, getLeg, recordAssessments, recordSettlement, recordShortfall, reservedOnSources, transitionLeg } from '../../db/ledger/index.js';
 import { migrateLedger } from '../../db/migrate.js';
 import { openPgliteLedger } from '../../db/open-pglite.js';
 import { runReport } from '../../relayer/cli/report.js';
 import { ConfigError } from '../../relayer/errors.js';
-import { collateralLeg, createPlan } from './support/fixtures.js';
+import { ALPHA, ENGINE, GAMMA, accountOf, collateralLeg, createPlan, liquidityLeg, pathTo, walk } from './support/fixtures.js';
 import { expectHandWorkedReports } from './support/report-expectations.js';
 import { buildReportLedger } from './support/report-fixture.js';
 
@@ -61,6 +61,52 @@ describe('PGlite', () => {
       cause: { code: 'RL001' },
     });
     await expect(ledger.db.execute(sql`delete from leg_events`)).rejects.toMatchObject({ cause: { code: 'RL003' } });
+  });
+
+  it('shares a vault between plans recorded at once, under its lock, as PostgreSQL does', async () => {
+    const reports = await Promise.all(
+      [1n, 2n, 3n, 4n, 5n].map((episode) =>
+        recordShortfall(ledger.db, { chainId: ALPHA, engine: ENGINE, account: accountOf(8), episode, reason: 'breach', equity: 1n, maintenance: 2n, requiredAmount: 100n, detectedBlock: 9n, detectedAt: new Date('2026-12-01T00:00:00Z') }),
+      ),
+    );
+    const results = await Promise.all(
+      reports.map(({ shortfall }) =>
+        recordSettlement(ledger.db, {
+          shortfallId: shortfall.id,
+          revision: 0,
+          requiredAmount: 100n,
+          coveredAmount: 100n,
+          plannedCostUsd: '0',
+          plan: {},
+          legs: [liquidityLeg(40n, { account: accountOf(8), reservation: { capacity: 100n, observedBlock: 9n } })],
+        }),
+      ),
+    );
+    expect(results.filter((r) => r.created)).toHaveLength(2);
+    expect(results.filter((r) => r.refused)).toEqual(
+      Array.from({ length: 3 }, () => expect.objectContaining({ refused: { legIndex: 0, sourceChainId: GAMMA, source: 'vault', capacity: 100n, committed: 80n, requested: 40n } })),
+    );
+    const [first] = results.filter((r) => r.created);
+    // The report fixture's gamma legs all ended: only these two hold the vault.
+    expect(await reservedOnSources(ledger.db, [{ sourceChainId: GAMMA, source: 'vault', observedBlock: 9n }])).toEqual([80n]);
+    await walk(ledger.db, { legId: first?.legIds[0] as `0x${string}`, from: 'planned', steps: pathTo('failed') });
+    expect(await reservedOnSources(ledger.db, [{ sourceChainId: GAMMA, source: 'vault', observedBlock: 9n }])).toEqual([40n]);
+  });
+
+  it('reads episodes with their revisions and moves their latest assessment, as PostgreSQL does', async () => {
+    const { shortfall } = await recordShortfall(ledger.db, {
+      chainId: ALPHA, engine: ENGINE, account: accountOf(9), episode: 1n, reason: 'forecast', equity: 50n, maintenance: 60n, requiredAmount: 30n,
+      detectedBlock: 70n, detectedAt: new Date('2026-12-01T00:00:00Z'), detail: { mEff: 0.1 },
+    });
+    const { settlementId, legIds } = await createPlan(ledger.db, { shortfallId: shortfall.id, revision: 0, legs: [liquidityLeg(10n, { account: accountOf(9), relief: 25n })] });
+    expect(await recordAssessments(ledger.db, [{ shortfallId: shortfall.id, requiredAmount: 45n, equity: 40n, maintenance: 61n, mEff: 0.12, block: 71n, at: new Date('2026-12-01T00:00:12Z') }])).toEqual([shortfall.id]);
+    expect((await episodeStates(ledger.db, [shortfall.id])).get(shortfall.id)).toEqual({
+      open: true,
+      latestAssessment: { requiredAmount: 45n, equity: 40n, maintenance: 61n, mEff: 0.12, block: 71n, at: new Date('2026-12-01T00:00:12Z') },
+      revisions: [{ revision: 0, settlementId, legIds, legStatuses: ['planned'], active: true }],
+      nextRevision: 1,
+      inFlightRelief: 25n,
+    });
   });
 
   it('refuses a second opener of the same directory while it is open', async () => {

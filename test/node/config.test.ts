@@ -2,7 +2,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseManifest } from '../../chains/devnet/manifest.js';
 import { resolveNodeConfig, type NodeConfigFile } from '../../relayer/node/config.js';
+import { nodeConfigForDevnet } from '../../relayer/node/devnet-config.js';
 import { ConfigError } from '../../relayer/errors.js';
 
 const address = (n: number) => `0x${n.toString(16).padStart(40, '0')}`;
@@ -25,7 +27,7 @@ describe('the node config', () => {
     const config = await resolveNodeConfig({ value: valid, source: 'node.json', env });
     expect(config.redis.url).toBe('redis://127.0.0.1:6379');
     expect(config.chains[0]?.confirmations).toBe(1);
-    expect(config.queues.concurrency).toEqual({ shortfalls: 64, plans: 32, legs: 16, deliveries: 16, reconcile: 1 });
+    expect(config.queues.concurrency).toEqual({ shortfalls: 64, plans: 32, legs: 16, deliveries: 16, reconcile: 1, sweeps: 1 });
     const tuned = await resolveNodeConfig({ value: { ...valid, queues: { concurrency: { legs: 4 } } }, source: 'node.json', env });
     expect(tuned.queues.concurrency).toMatchObject({ legs: 4, shortfalls: 64 });
     expect(config.secrets.relayerKey).toBe(KEY);
@@ -57,6 +59,40 @@ describe('the node config', () => {
     const attempt = resolveNodeConfig({ value, source: 'node.json', env: environment });
     await expect(attempt).rejects.toThrow(ConfigError);
     await expect(resolveNodeConfig({ value, source: 'node.json', env: environment })).rejects.toThrow(message);
+  });
+
+  it.each([
+    // The operator's typo: `confirmation` for `confirmations` ran with the default, 1.
+    [{ chains: [{ ...chain(0), confirmation: 12 }] }, 'node.json: chains[0].confirmation: unknown key'],
+    [{ ...valid, reconcil: { everyMs: 1_000 } }, 'node.json: reconcil: unknown key'],
+    [{ ...valid, node: { id: 'a', name: 'b', role: 'c' } }, 'node.json: node.name, node.role: unknown keys'],
+    [{ chains: [chain(0), { ...chain(1), contracts: { ...contracts, vaults: address(99) } }] }, 'node.json: chains[1].contracts.vaults: unknown key'],
+    [{ chains: [{ ...chain(0), markets: [{ symbol: 'ETH-USD', marketId: `0x${'ab'.repeat(32)}`, priceFeed: address(20), feed: address(21) }] }] }, 'node.json: chains[0].markets[0].feed: unknown key'],
+    [{ ...valid, queues: { concurrency: { legs: 4, deliveris: 2 } } }, 'node.json: queues.concurrency.deliveris: unknown key'],
+    [{ ...valid, messaging: { wormhole: { vaaSource: 'devnet-guardian', apiUrl: 'https://api.wormholescan.io' } } }, 'node.json: messaging.wormhole.apiUrl: unknown key'],
+    [{ ...valid, planner: { latencySeconds: { layerzero: 30, wormhole: 60, ccip: 10 } } }, 'node.json: planner.latencySeconds.ccip: unknown key'],
+    [{ ...valid, watchers: { pollIntervalMS: 100 } }, 'node.json: watchers.pollIntervalMS: unknown key'],
+  ])('refuses the unknown key in %j, naming where it sits', async (value, message) => {
+    const error = await resolveNodeConfig({ value, source: 'node.json', env }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toMatch(new RegExp(`^${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: not a field of the node config`));
+  });
+
+  it('takes the devnet’s own config, every key of it known', async () => {
+    const manifestChain = (n: number) => ({
+      ...chain(n),
+      rpcUrl: `http://127.0.0.1:${8545 + n}`,
+      lzDvnVid: 1 + n,
+      contracts: { ...contracts, lzSendUln302: address(30), lzPriceFeed: address(31), messageProbe: address(32) },
+      markets: [{ symbol: 'ETH-USD', marketId: `0x${'ab'.repeat(32)}`, priceFeed: address(20 + n) }],
+    });
+    const { config, env: devnetEnv } = nodeConfigForDevnet({ manifest: parseManifest({ chains: [manifestChain(0), manifestChain(1)] }), redisPrefix: 'devnet-config-test', reconcileEveryMs: 1_000 });
+    const resolved = await resolveNodeConfig({ value: config, source: 'devnet', env: devnetEnv });
+    expect(resolved.chains.map((c) => [c.key, c.confirmations, c.lzDvnVid, c.markets.length])).toEqual([
+      ['alpha', 0, 1, 1],
+      ['beta', 0, 2, 1],
+    ]);
+    expect(resolved.reconcile.everyMs).toBe(1_000);
   });
 
   it('never puts a key in an error message', async () => {

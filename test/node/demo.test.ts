@@ -4,7 +4,7 @@ import { DEFAULT_SCENARIO } from '../../relayer/demo/scenario.js';
 import { createTestDatabase } from '../db/support/test-database.js';
 
 describe('the devnet demo, reduced', () => {
-  it('2 chains, 30 accounts: every shortfall is settled and reconciliation is clean', async () => {
+  it('2 chains, 30 accounts: every account the crash put at risk is restored or reported uncovered, and reconciliation is clean', async () => {
     const database = await createTestDatabase();
     const lines: string[] = [];
     try {

@@ -8,15 +8,16 @@ import type { Redis } from 'ioredis';
 import type { Hash } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { legs, settlements, type LedgerHandle } from '../../db/index.js';
+import { defaultPolicySettings } from '../../relayer/orchestrator/fixed-world.js';
 import { startOrchestrator, type LegExecutor, type Orchestrator } from '../../relayer/orchestrator/orchestrator.js';
 import { createRedis } from '../../relayer/orchestrator/redis.js';
-import type { OptionSource, SourcingOption } from '../../relayer/orchestrator/sourcing-option.js';
 import { isAlive } from '../chains/processes.js';
 import { BETA, seedChains } from '../db/support/fixtures.js';
 import { createMigratedLedger } from '../db/support/test-database.js';
 import { until } from '../watcher/support.js';
 import { startRedisServer, type RedisServer } from './support/redis-server.js';
 import { syntheticReport } from './support/synthetic-report.js';
+import { collateralSource, SyntheticWorld } from './support/synthetic-world.js';
 
 const SHORTFALLS = 20;
 
@@ -44,18 +45,15 @@ afterAll(async () => {
   await cleanupLedger?.();
 });
 
-const beta: SourcingOption = {
-  kind: 'collateral',
-  sourceChainId: BETA,
-  sourceKey: 'beta',
-  transport: 'layerzero',
-  capacity: 5_000_000_000n,
-  fixedCostUsd: 1,
-  latencySeconds: 10,
-  cost: { type: 'linear', rate: 0.001 },
+/** Each account's surplus on beta, net of what the ledger reserved of it; the health of the synthetic reports. */
+const options = () => {
+  if (!ledger) throw new Error('setup failed');
+  return {
+    worldSource: new SyntheticWorld({ ledger: ledger.db, sources: [collateralSource({ chainId: BETA, key: 'beta', fixedCostUsd: 1 })] }),
+    policy: defaultPolicySettings,
+    chainKeys: new Map([[BETA, 'beta']]),
+  };
 };
-
-const optionSource: OptionSource = { optionsFor: async () => [beta] };
 
 /** Records every send; holds each send until released, so the restart lands while legs are active. */
 class GatedExecutor implements LegExecutor {
@@ -96,7 +94,7 @@ describe('Redis restarted mid-flow', () => {
     const server = redis;
     const db = ledger.db;
     const executor = new GatedExecutor();
-    const orchestrator: Orchestrator = startOrchestrator({ connection, prefix: 'restart', ledger: db, riskPerSecond: 0.01, optionSource, legExecutor: executor });
+    const orchestrator: Orchestrator = startOrchestrator({ connection, prefix: 'restart', ledger: db, ...options(), legExecutor: executor });
     let closed = false;
     try {
       const ids = await Promise.all(Array.from({ length: SHORTFALLS }, (_, i) => orchestrator.reportShortfall(syntheticReport(i + 1))));
@@ -144,7 +142,7 @@ describe('Redis restarted mid-flow', () => {
     const server = redis;
     const executor = new GatedExecutor();
     executor.release();
-    const orchestrator = startOrchestrator({ connection, prefix: 'down', ledger: ledger.db, riskPerSecond: 0.01, optionSource, legExecutor: executor });
+    const orchestrator = startOrchestrator({ connection, prefix: 'down', ledger: ledger.db, ...options(), legExecutor: executor });
     const closing: { promise?: Promise<void> } = {};
     try {
       // One settlement through, so every worker is up and idle on its blocking connection.

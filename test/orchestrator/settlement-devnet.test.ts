@@ -1,28 +1,29 @@
 import { randomBytes } from 'node:crypto';
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { keccak256, toHex, type Address } from 'viem';
 import { anvilControl } from '../../chains/devnet/control.js';
 import { reconcile } from '../../relayer/reconcile/reconcile.js';
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { marginEngineAbi } from '../../chains/contracts/out/MarginEngine.js';
 import type { ManifestChain } from '../../chains/devnet/manifest.js';
 import { sendLeg } from '../../chains/protocol/legs.js';
 import { price, usd } from '../../chains/protocol/units.js';
 import { pushPrice } from '../../chains/protocol/price-feed.js';
 import { transportKinds } from '../../chains/messaging/transport.js';
-import { getLeg, listLegEvents, reconciledLegs, recordShortfall, settlements, transitionLeg, type LedgerHandle } from '../../db/index.js';
+import { closeShortfall, getLeg, listLegEvents, reconciledLegs, settlements, shortfalls, transitionLeg, type LedgerHandle } from '../../db/index.js';
 import { ChainLegExecutor } from '../../relayer/execution/chain-leg-executor.js';
 import { devnetExecutionContext } from '../../relayer/execution/devnet-context.js';
 import type { ExecutionContext } from '../../relayer/execution/execution-context.js';
 import { sendLegStep, vaultLegOf } from '../../relayer/execution/send-leg.js';
 import { deliverLegStep } from '../../relayer/execution/deliver-leg.js';
-import { ChainOptionSource } from '../../relayer/orchestrator/chain-options.js';
+import { ChainWorld, sourceKey, type AccountWorld, type WorldRequest, type WorldSource } from '../../relayer/orchestrator/chain-world.js';
+import { defaultPolicySettings } from '../../relayer/orchestrator/fixed-world.js';
 import { startOrchestrator } from '../../relayer/orchestrator/orchestrator.js';
-import { planSettlement } from '../../relayer/orchestrator/plan-settlement.js';
 import { createRedis } from '../../relayer/orchestrator/redis.js';
-import { shortfallIdOfReport, shortfallRecord, shortfallReportSchema, type ShortfallReport } from '../../relayer/orchestrator/shortfall-report.js';
-import type { OptionSource, SourcingOption } from '../../relayer/orchestrator/sourcing-option.js';
+import { shortfallIdOfReport, type ShortfallReport } from '../../relayer/orchestrator/shortfall-report.js';
+import { usdOf, type PolicyRoute, type PolicySnapshot } from '../../relayer/policy/index.js';
+import { policyOptions } from '../../relayer/policy/options.js';
 import { ProtocolHarness, traderAddress } from '../contracts/protocol-harness.js';
 import { createMigratedLedger } from '../db/support/test-database.js';
 import { REDIS_URL } from '../watcher/support.js';
@@ -30,15 +31,19 @@ import {
   breachOnAlpha,
   closeAndObliterate,
   collateralOf,
-  collateralOption,
+  collateralSource,
+  engineHealth,
+  episodesAtRest,
+  handMadeWorld,
   legReceivedLogs,
   legSentLogs,
   legsOfShortfall,
   nextBaseFee,
   registerDevnetChains,
-  settleCompleted,
+  targetGap,
   withBaseFee,
 } from './support/devnet-settlement.js';
+import { recordRevision } from './support/record-revision.js';
 
 const tokens = () => new Map(h.manifest.chains.map((chain) => [chain.chainId, chain.contracts.collateralToken]));
 
@@ -79,85 +84,131 @@ beforeAll(async () => {
   });
 });
 
+// No watcher runs here to close an episode once its account is safe, and every orchestrator's
+// review looks at every open episode in the ledger: each test's episodes end with it, so a later
+// test's orchestrator acts on its own episodes only.
+afterEach(async () => {
+  const open = await ledger.db.select({ id: shortfalls.id }).from(shortfalls).where(and(eq(shortfalls.status, 'open'), eq(shortfalls.chainId, h.alpha.chainId)));
+  for (const { id } of open) await closeShortfall(ledger.db, { shortfallId: id, closedAt: new Date(), badDebt: 0n });
+});
+
 afterAll(async () => {
   connection?.disconnect();
   await cleanupLedger?.();
   await h?.stop();
 });
 
-const report = (account: Address, required: string): ShortfallReport => breachOnAlpha(h, { account, required });
+/** A breach of `account` on alpha needing `required` USD (by default what restores its target, as the watcher computes it). */
+const report = (account: Address, required?: string): Promise<ShortfallReport> => breachOnAlpha(h, { account, ...(required === undefined ? {} : { required }) });
 
 const freeCollateralOf = (chain: ManifestChain, account: Address) =>
   h.relayerOn(chain).public.readContract({ address: chain.contracts.marginEngine, abi: marginEngineAbi, functionName: 'freeCollateral', args: [account] });
 
-/** Gas a leg costs on its source and on its destination, as the option sources price it. */
+/** Gas a leg costs on its source and on its destination, as the world prices it. */
 const LEG_GAS = { source: 250_000n, destination: 300_000n } as const;
 
-/** Options read from the chains, their ether (gas and fees) worth `nativeUsd` on every chain. */
-const chainOptions = (nativeUsd: number) =>
-  new ChainOptionSource({ context, nativeUsd: () => nativeUsd, latencySeconds: { layerzero: 30, wormhole: 60 }, gas: LEG_GAS, liquidityRate: 0.002, localLatencySeconds: 2, riskPerSecond: 0.01 });
+/** The world read from the chains, their ether (gas and fees) worth `nativeUsd` on every chain. */
+const chainWorld = (nativeUsd: number) => new ChainWorld({ context, nativeUsd: () => nativeUsd, latencySeconds: { layerzero: 30, wormhole: 60 }, gas: LEG_GAS });
+
+/** What the plan job asks the world for an account on alpha (m_eff the static fraction, the node's target). */
+const onAlpha = (account: Address): WorldRequest => ({ chainId: h.alpha.chainId, account, targetFraction: (m) => m * (1 + defaultPolicySettings.target) });
 
 /**
- * Options read from the chains with gas priced low (the devnet's ether is worth 1 USD here):
+ * The world read from the chains with gas priced low (the devnet's ether is worth 1 USD here):
  * moving surplus costs little more than its wait, and less than the 2% liquidation penalty it saves.
  */
-const lowGasOptions = () => chainOptions(1);
+const lowGasWorld = () => chainWorld(1);
 
 /** Only the account's own value: its surplus elsewhere and a liquidation at home, no vault liquidity. */
-const ownValueOnly = (source: OptionSource): OptionSource => ({ optionsFor: async (r) => (await source.optionsFor(r)).filter((o) => o.kind !== 'liquidity') });
+const ownValueOnly = (world: WorldSource): WorldSource => ({
+  worldFor: async (request) => {
+    const read = await world.worldFor(request);
+    return { ...read, sources: read.sources.filter((source) => source.kind !== 'liquidity') };
+  },
+});
 
-/** One settlement through the orchestrator, executed on the chains; the legs it recorded, once its `settle` job completed. */
-/** Reports the shortfall (`times` times, as a restarted watcher or a second node would) and waits for its settlement. */
-async function settle(params: { report: ShortfallReport; optionSource: OptionSource; times?: number }) {
+/** The snapshot the core would take of `world` for `required` on alpha, nothing in flight. */
+const snapshotOf = (account: Address, world: AccountWorld, required: bigint): PolicySnapshot => ({
+  account,
+  chainId: h.alpha.chainId,
+  chainKey: h.alpha.key,
+  assessment: { atRisk: true, ...world.health, required },
+  positions: world.positions,
+  inFlight: [],
+  sources: world.sources,
+  avoid: [],
+  terms: { ...defaultPolicySettings, homeGasUsd: world.homeGasUsd },
+});
+
+/** A route's price to the core: its fixed cost plus the price of its wait. */
+const priced = (route: PolicyRoute, riskPerSecond: number) => route.fixedCostUsd + riskPerSecond * route.latencySeconds;
+
+/**
+ * Reports the shortfall (`times` times, as a restarted watcher or a second node would) to an
+ * orchestrator over `worldSource` that executes on the chains, and waits until its closed loop
+ * is at rest (every decision taken, every revision run); the legs it recorded, every revision's.
+ */
+async function settle(params: { report: ShortfallReport; worldSource: WorldSource; times?: number }) {
   const orchestrator = startOrchestrator({
     connection,
     prefix: `e2e-${randomBytes(4).toString('hex')}`,
     ledger: ledger.db,
-    riskPerSecond: 0.01,
-    optionSource: params.optionSource,
+    worldSource: params.worldSource,
+    policy: defaultPolicySettings,
+    chainKeys: new Map(h.manifest.chains.map((chain) => [chain.chainId, chain.key])),
     legExecutor: new ChainLegExecutor(context),
   });
   try {
     const ids = await Promise.all(Array.from({ length: params.times ?? 1 }, () => orchestrator.reportShortfall(params.report)));
     const shortfallId = ids[0] ?? '0x';
     expect(new Set(ids)).toEqual(new Set([shortfallId]));
-    await settleCompleted(orchestrator.queues);
+    await episodesAtRest(orchestrator.queues);
     return await legsOfShortfall(ledger.db, shortfallId);
   } finally {
     await closeAndObliterate(orchestrator);
   }
 }
 
-describe('sourcing options read from the chains', () => {
+describe('the world read from the chains', () => {
   it('offers consented surplus and vault reserves from every other chain over each transport, with quoted fees', async () => {
-    const source = chainOptions(3_000);
-    const zero = await source.candidates(report(traderAddress(0), '100'));
-    const collateral = zero.filter((o) => o.kind === 'collateral');
-    expect(collateral.map((o) => `${o.sourceKey}:${o.transport}`).sort()).toEqual(['beta:layerzero', 'beta:wormhole', 'gamma:layerzero', 'gamma:wormhole']);
-    for (const option of collateral) {
-      const chain = h.chain(option.sourceKey);
-      expect(option.capacity).toBe(await freeCollateralOf(chain, traderAddress(0)));
-      expect(option.fixedCostUsd).toBeGreaterThan(0);
+    const world = chainWorld(3_000);
+    const zero = await world.worldFor(onAlpha(traderAddress(0)));
+    expect(zero.health).toEqual(await engineHealth(h, h.alpha, traderAddress(0)));
+    expect(zero.positions).toEqual([]); // no position on alpha to absorb or liquidate
+    const collateral = zero.sources.filter((s) => s.kind === 'collateral');
+    expect(collateral.flatMap((s) => s.routes.map((r) => `${s.key}:${r.transport}`)).sort()).toEqual(['beta:layerzero', 'beta:wormhole', 'gamma:layerzero', 'gamma:wormhole']);
+    for (const source of collateral) {
+      const chain = h.chain(source.key);
+      expect(source.capacity).toBe(await freeCollateralOf(chain, traderAddress(0)));
+      // Read at one block, nothing reserved yet: net is gross.
+      expect(zero.observed.get(sourceKey('collateral', chain.chainId))?.capacity).toBe(source.capacity);
+      for (const route of source.routes) expect(route.fixedCostUsd).toBeGreaterThan(0);
     }
     // A LayerZero leg pays DVN and executor fees on top of gas; Wormhole's message fee is tiny.
-    const beta = (t: string) => collateral.find((o) => o.sourceKey === 'beta' && o.transport === t)?.fixedCostUsd ?? 0;
+    const beta = (t: string) => collateral.find((s) => s.key === 'beta')?.routes.find((r) => r.transport === t)?.fixedCostUsd ?? 0;
     expect(beta('layerzero')).toBeGreaterThan(beta('wormhole'));
-    expect(zero.filter((o) => o.kind === 'liquidity')).toEqual([]); // no position on alpha to absorb
-    // The planner sees one option per source: the same surplus over two transports is one capacity.
-    const chosen = await source.optionsFor(report(traderAddress(0), '100'));
-    expect(chosen.map((o) => o.sourceKey).sort()).toEqual(['beta', 'gamma']);
-    const priced = (o: { fixedCostUsd: number; latencySeconds: number }) => o.fixedCostUsd + 0.01 * o.latencySeconds;
-    for (const option of chosen) {
-      const alternatives = collateral.filter((o) => o.sourceKey === option.sourceKey);
-      expect(priced(option)).toBe(Math.min(...alternatives.map(priced)));
+    expect(zero.sources.filter((s) => s.kind === 'liquidity')).toEqual([]); // no position on alpha to absorb
+    // The core sees one option per source: the same surplus over two transports is one capacity,
+    // over its cheapest route, wait included.
+    const riskPerSecond = 0.01;
+    const chosen = policyOptions({ snapshot: snapshotOf(traderAddress(0), zero, usd('100')), riskPerSecond });
+    expect(chosen.map(({ option }) => option.id.split(':').slice(0, 2).join(':')).sort()).toEqual(['collateral:beta', 'collateral:gamma']);
+    for (const { option } of chosen) {
+      const source = collateral.find((s) => option.id.startsWith(`collateral:${s.key}:`));
+      expect(option.capacity).toBe(usdOf(source?.capacity ?? 0n));
+      expect(option.fixedCost + riskPerSecond * option.latency).toBe(Math.min(...(source?.routes ?? []).map((r) => priced(r, riskPerSecond))));
     }
 
-    // Trader 2 has a position on alpha and, on gamma, surplus without consent: only vault liquidity.
-    const two = await source.candidates(report(traderAddress(2), '100'));
-    expect(two.filter((o) => o.kind === 'collateral')).toEqual([]);
-    const liquidity = two.filter((o) => o.kind === 'liquidity');
-    expect(liquidity).toHaveLength(4);
-    expect(liquidity.every((o) => o.positionSize === 2n * 10n ** 18n && o.marketId === h.alpha.markets[0]?.marketId)).toBe(true);
+    // Trader 2 has a position on alpha and, on gamma, surplus without consent: only vault liquidity,
+    // from each other chain's vault over each transport, quoted for taking over its position.
+    const two = await world.worldFor(onAlpha(traderAddress(2)));
+    expect(two.sources.filter((s) => s.kind === 'collateral')).toEqual([]);
+    const liquidity = two.sources.filter((s) => s.kind === 'liquidity');
+    expect(liquidity.flatMap((s) => s.routes.map((r) => `${s.key}:${r.transport}`)).sort()).toEqual(['beta:layerzero', 'beta:wormhole', 'gamma:layerzero', 'gamma:wormhole']);
+    for (const source of liquidity) expect(source.capacity).toBe(await h.reserveOf(h.chain(source.key)));
+    const eth = h.alpha.markets[0]?.marketId ?? '0x';
+    expect(two.positions.map((p) => [p.marketId, p.long])).toEqual([[eth, true]]);
+    expect(two.markets.get(eth)?.size).toBe(2n * 10n ** 18n);
   });
 });
 
@@ -166,14 +217,14 @@ describe('settling a shortfall across chains on the devnet', () => {
     const account = traderAddress(0);
     const before = { alpha: await collateralOf(h, h.alpha, account), beta: await collateralOf(h, h.beta, account), gamma: await collateralOf(h, h.gamma, account) };
     const supplyBefore = await h.totalSupply();
-    const shortfall = report(account, '250');
+    const shortfall = await report(account, '250');
     const recorded = await settle({
       report: shortfall,
-      // gamma over Wormhole costs more per dollar than beta over LayerZero: beta must win.
-      optionSource: { optionsFor: async () => [collateralOption(h.gamma, 'wormhole', 0.004), collateralOption(h.beta, 'layerzero', 0.001)] },
+      // A leg from gamma over Wormhole costs more (gas and fee) than one from beta over LayerZero: beta must win.
+      worldSource: handMadeWorld(h, [collateralSource(h.gamma, 'wormhole', 2), collateralSource(h.beta, 'layerzero', 0.5)]),
       times: 3,
     });
-    // Reported three times, settled once: one settlement, one send.
+    // Reported three times, settled once: one settlement, one send; once it is credited nothing more is needed.
     expect(await ledger.db.select().from(settlements).where(eq(settlements.shortfallId, shortfallIdOfReport(shortfall)))).toHaveLength(1);
     expect(await legSentLogs(h, h.beta, recorded[0]?.id ?? '0x')).toHaveLength(1);
     expect(recorded.map((leg) => [leg.sourceChainId, leg.transport, leg.status, leg.amount])).toEqual([[h.beta.chainId, 'layerzero', 'credited', usd('250')]]);
@@ -191,22 +242,16 @@ describe('settling a shortfall across chains on the devnet', () => {
   it('recovers a worker that died between the send and the ledger write: the leg completes once, never sent twice', async () => {
     const account = traderAddress(1);
     const betaBefore = await collateralOf(h, h.beta, account);
-    const parsed = shortfallReportSchema.parse(report(account, '100'));
-    const { shortfall } = await recordShortfall(ledger.db, shortfallRecord(parsed));
-    const planned = await planSettlement({
-      ledger: ledger.db,
-      shortfallId: shortfall.id,
-      report: report(account, '100'),
-      options: [collateralOption(h.beta, 'wormhole', 0.001)],
-      riskPerSecond: 0,
-      deadline: new Date(Date.now() + 3_600_000),
-    });
-    expect(shortfallIdOfReport(parsed)).toBe(shortfall.id);
+    const shortfall = await report(account, '100');
+    const planned = await recordRevision({ ledger: ledger.db, report: shortfall, worldSource: handMadeWorld(h, [collateralSource(h.beta, 'wormhole', 0.5)]) });
+    expect(planned.shortfallId).toBe(shortfallIdOfReport(shortfall));
+    expect(planned.legIds).toHaveLength(1);
     const legId = planned.legIds[0] ?? '0x';
     // The worker records `submitted`, sends, and dies before recording `sent`.
     await transitionLeg(ledger.db, { legId, from: 'planned', to: 'submitted', evidence: { chainId: h.beta.chainId, blockNumber: 0n } });
     const leg = await getLeg(ledger.db, legId);
     if (!leg) throw new Error('no leg');
+    expect([leg.kind, leg.sourceChainId, leg.transport, leg.amount]).toEqual(['collateral', h.beta.chainId, 'wormhole', usd('100')]);
     await sendLeg({ signer: h.relayerOn(h.beta), transport: h.transports.wormhole, from: h.beta, to: h.alpha, leg: vaultLegOf(leg) });
 
     // The restarted worker finds the send on chain instead of sending again.
@@ -231,9 +276,8 @@ describe('settling a shortfall across chains on the devnet', () => {
   it('sends a leg once when two runs of its job race: the run the vault refuses finds the send of the other', async () => {
     const account = traderAddress(1);
     const betaBefore = await collateralOf(h, h.beta, account);
-    const raced = report(account, '30');
-    const { shortfall } = await recordShortfall(ledger.db, shortfallRecord(shortfallReportSchema.parse(raced)));
-    const planned = await planSettlement({ ledger: ledger.db, shortfallId: shortfall.id, report: raced, options: [collateralOption(h.beta, 'wormhole', 0.001)], riskPerSecond: 0, deadline: new Date(Date.now() + 3_600_000) });
+    const planned = await recordRevision({ ledger: ledger.db, report: await report(account, '30'), worldSource: handMadeWorld(h, [collateralSource(h.beta, 'wormhole', 0.5)]) });
+    expect(planned.legIds).toHaveLength(1);
     const legId = planned.legIds[0] ?? '0x';
     // Both look on chain before either has sent: both send, and the vault refuses the second.
     const runs = await Promise.allSettled([sendLegStep(context, legId), sendLegStep(context, legId)]);
@@ -248,16 +292,13 @@ describe('settling a shortfall across chains on the devnet', () => {
   it('flags a leg stuck past its deadline, refunds it once, and keeps supply conserved', async () => {
     const account = traderAddress(1);
     const betaBefore = await collateralOf(h, h.beta, account);
-    const stuckReport = report(account, '40');
-    const { shortfall } = await recordShortfall(ledger.db, shortfallRecord(shortfallReportSchema.parse(stuckReport)));
-    const planned = await planSettlement({
+    const planned = await recordRevision({
       ledger: ledger.db,
-      shortfallId: shortfall.id,
-      report: stuckReport,
-      options: [collateralOption(h.beta, 'layerzero', 0.001)],
-      riskPerSecond: 0,
-      deadline: new Date(Date.now() + 20_000),
+      report: await report(account, '40'),
+      worldSource: handMadeWorld(h, [collateralSource(h.beta, 'layerzero', 0.5)]),
+      legDeadlineSeconds: 20,
     });
+    expect(planned.legIds).toHaveLength(1);
     const legId = planned.legIds[0] ?? '0x';
     await sendLegStep(context, legId); // sent, and then nobody delivers it in time
     for (const chain of [h.alpha, h.beta]) {
@@ -289,60 +330,74 @@ describe('settling a shortfall across chains on the devnet', () => {
     expect(result.supply.onChains + result.supply.inFlight).toBe(result.supply.issued);
   });
 
-  it('covers a shortfall with collateral from another chain and a partial liquidation at home, every leg credited', async () => {
+  it('covers a shortfall below maintenance with a partial liquidation at home first, then collateral from another chain, every leg credited', async () => {
     const account = traderAddress(3);
     const eth = h.alpha.markets[0];
     if (!eth) throw new Error('no ETH market');
     // ETH falls 6.7% on alpha: trader 3 (3 ETH long on 1000) drops just below maintenance.
     await pushPrice({ signer: h.deployerOn(h.alpha), feed: eth.priceFeed, price: price('2800') });
-    const source = lowGasOptions();
+    const world = lowGasWorld();
     const positionBefore = (await h.position(h.alpha, account, eth.marketId)).size;
-    // Only the account's own value: its surplus on beta (100) is short of 300, so the rest is local.
-    const recorded = await settle({ report: report(account, '300'), optionSource: ownValueOnly(source) });
-    expect(recorded.map((leg) => leg.kind).sort()).toEqual(['collateral', 'local']);
+    const before = await engineHealth(h, h.alpha, account);
+    expect(before.equity).toBeLessThan(before.maintenance); // any keeper may liquidate it now, bluntly
+    const surplus = await freeCollateralOf(h.beta, account);
+    // Only the account's own value: its surplus on beta (100) and a liquidation at home. The
+    // watcher's required amount: what brings equity back to 1.2 times maintenance.
+    const recorded = await settle({ report: await report(account), worldSource: ownValueOnly(world) });
+    // Below maintenance with nothing landing before a keeper could act: first, at home, the
+    // partial liquidation that restores maintenance; then, once it ran, the rest from beta.
+    expect(recorded.map((leg) => leg.kind)).toEqual(['local', 'collateral']);
     expect(recorded.every((leg) => leg.status === 'credited')).toBe(true);
-    expect(recorded.reduce((sum, leg) => sum + leg.amount, 0n)).toBe(usd('300'));
-    expect(recorded.find((leg) => leg.kind === 'collateral')?.amount).toBe(usd('100'));
+    const [local, collateral] = recorded;
+    // The local leg liquidated the size it planned: part of the position, not all of it.
     const positionAfter = (await h.position(h.alpha, account, eth.marketId)).size;
-    expect(positionAfter).toBeLessThan(positionBefore); // partly liquidated...
-    expect(positionAfter).toBeGreaterThan(0n); // ...not closed
+    expect(local?.positionSize).toBeGreaterThan(0n);
+    expect(positionAfter).toBe(positionBefore - (local?.positionSize ?? 0n));
+    expect(positionAfter).toBeGreaterThan(0n);
+    expect((await listLegEvents(ledger.db, local?.id ?? '0x')).find((e) => e.toStatus === 'credited')?.amount).toBe(((local?.positionSize ?? 0n) * 2_800n * 10n ** 8n) / 10n ** 20n);
+    // Beta moved what the liquidation left to cover, and no more: the account ends at its target.
+    expect(collateral?.amount).toBeGreaterThan(0n);
+    expect(collateral?.amount).toBeLessThan(surplus);
+    const after = await engineHealth(h, h.alpha, account);
+    expect(after.equity).toBeGreaterThanOrEqual(after.maintenance);
+    expect(targetGap(after)).toBe(0n);
+    expect(after.equity - (after.maintenance * 6n) / 5n).toBeLessThanOrEqual(usd('0.01'));
     expect((await reconcile({ context, tokens: tokens(), slaSeconds: 3_600 })).findings.filter((f) => f.kind !== 'unknown_message')).toEqual([]);
     // Legs credited on beta -> alpha over LayerZero moved that route's latency from the 30 s
     // prior toward what was measured (seconds, on the devnet); a route never used keeps it.
-    const measured = await source.candidates(report(traderAddress(0), '10'));
-    const latency = (key: string, transport: string) => measured.find((o) => o.kind === 'collateral' && o.sourceKey === key && o.transport === transport)?.latencySeconds;
+    const measured = await world.worldFor(onAlpha(traderAddress(0)));
+    const latency = (key: string, transport: string) => measured.sources.find((s) => s.kind === 'collateral' && s.key === key)?.routes.find((r) => r.transport === transport)?.latencySeconds;
     expect(latency('beta', 'layerzero')).toBeLessThan(30);
     expect(latency('gamma', 'layerzero')).toBe(30);
   });
 
-  it('covers a shortfall from surplus on two chains, each and both short, and a partial liquidation at home for the rest', async () => {
+  it('covers what it can of a shortfall: a partial liquidation at home, then the surplus of two chains, each and both short; the rest is recorded uncovered', async () => {
     const account = traderAddress(4);
     const eth = h.alpha.markets[0];
     if (!eth) throw new Error('no ETH market');
-    // ETH at 2780 on alpha: trader 4 (10 ETH long on 3200) has about 1000 of equity against 1390
-    // of maintenance. The deficit is larger than its surplus elsewhere (120 + 150), so the
-    // account is still liquidatable when the local leg runs, whether or not the others landed.
-    await pushPrice({ signer: h.deployerOn(h.alpha), feed: eth.priceFeed, price: price('2780') });
-    const required = usd('400');
+    // ETH at 2820 on alpha: trader 4 (10 ETH long on 3200) has 1400 of equity against 1410 of
+    // maintenance. Restoring maintenance takes a small liquidation; its target then needs
+    // about 0.2 of maintenance more, more than its surplus on beta (120) and gamma (150) together.
+    await pushPrice({ signer: h.deployerOn(h.alpha), feed: eth.priceFeed, price: price('2820') });
+    const alphaView = await engineHealth(h, h.alpha, account);
+    expect(alphaView.equity).toBeLessThan(alphaView.maintenance);
     const free = { beta: await freeCollateralOf(h.beta, account), gamma: await freeCollateralOf(h.gamma, account) };
-    expect([free.beta < required, free.gamma < required, free.beta + free.gamma < required]).toEqual([true, true, true]);
-    const alphaView = await h.account(h.alpha, account);
-    expect(BigInt(alphaView.maintenanceMargin) - alphaView.equity).toBeGreaterThan(free.beta + free.gamma);
     const before = { beta: await collateralOf(h, h.beta, account), gamma: await collateralOf(h, h.gamma, account), position: (await h.position(h.alpha, account, eth.marketId)).size };
 
-    const recorded = await settle({ report: report(account, '400'), optionSource: ownValueOnly(lowGasOptions()) });
-    const bySource = (chainId: number) => recorded.filter((leg) => leg.sourceChainId === chainId);
-    expect(recorded.map((leg) => [leg.kind, leg.sourceChainId, leg.status]).sort()).toEqual([
+    const shortfall = await report(account);
+    const required = BigInt(shortfall.requiredAmount);
+    expect([free.beta < required, free.gamma < required, free.beta + free.gamma < required]).toEqual([true, true, true]);
+    const recorded = await settle({ report: shortfall, worldSource: ownValueOnly(lowGasWorld()) });
+    // The liquidation first, alone; then both chains' surplus in one revision.
+    expect(recorded.map((leg) => [leg.kind, leg.sourceChainId, leg.status])).toEqual([
+      ['local', h.alpha.chainId, 'credited'],
       ['collateral', h.beta.chainId, 'credited'],
       ['collateral', h.gamma.chainId, 'credited'],
-      ['local', h.alpha.chainId, 'credited'],
-    ].sort());
-    const [fromBeta] = bySource(h.beta.chainId);
-    const [fromGamma] = bySource(h.gamma.chainId);
-    const [local] = bySource(h.alpha.chainId);
-    // Each chain's whole surplus, and the liquidation for the rest: exactly what was required.
-    expect([fromBeta?.amount, fromGamma?.amount, local?.amount]).toEqual([free.beta, free.gamma, required - free.beta - free.gamma]);
-    expect(recorded.reduce((sum, leg) => sum + leg.amount, 0n)).toBe(required);
+    ]);
+    const [local, fromBeta, fromGamma] = recorded;
+    expect(new Set(recorded.slice(1).map((leg) => leg.settlementId)).size).toBe(1);
+    // Each chain's whole surplus.
+    expect([fromBeta?.amount, fromGamma?.amount]).toEqual([free.beta, free.gamma]);
     for (const [leg, chain] of [[fromBeta, h.beta], [fromGamma, h.gamma]] as const) {
       const legId = leg?.id ?? '0x';
       expect(await legSentLogs(h, chain, legId)).toHaveLength(1);
@@ -350,9 +405,21 @@ describe('settling a shortfall across chains on the devnet', () => {
     }
     expect(await collateralOf(h, h.beta, account)).toBe(before.beta - free.beta);
     expect(await collateralOf(h, h.gamma, account)).toBe(before.gamma - free.gamma);
+    // The local leg liquidated the size it planned: part of the position, not all of it.
     const positionAfter = (await h.position(h.alpha, account, eth.marketId)).size;
-    expect(positionAfter).toBeLessThan(before.position); // partly liquidated...
-    expect(positionAfter).toBeGreaterThan(0n); // ...not closed
+    expect(positionAfter).toBe(before.position - (local?.positionSize ?? 0n));
+    expect(positionAfter).toBeGreaterThan(0n);
+    // Above maintenance now, short of the target by what no source could cover: the episode's
+    // last decision says so, with that amount.
+    const after = await engineHealth(h, h.alpha, account);
+    expect(after.equity).toBeGreaterThanOrEqual(after.maintenance);
+    const [row] = await ledger.db.select().from(shortfalls).where(eq(shortfalls.id, shortfallIdOfReport(shortfall)));
+    const last = row?.detail['lastDecision'] as { reason?: string; uncovered?: string } | undefined;
+    expect(last?.reason).toBe('no source can cover it');
+    const uncovered = BigInt(last?.uncovered ?? '0');
+    expect(uncovered).toBeGreaterThan(0n);
+    const off = uncovered - targetGap(after);
+    expect(off < 0n ? -off : off).toBeLessThanOrEqual(usd('0.01'));
     const reconciled = await reconcile({ context, tokens: tokens(), slaSeconds: 3_600 });
     expect(reconciled.findings.filter((f) => f.kind !== 'unknown_message')).toEqual([]);
     expect(reconciled.supply.onChains + reconciled.supply.inFlight).toBe(reconciled.supply.issued);
@@ -368,12 +435,13 @@ describe('choosing between two chains\' surplus by what their gas costs', () => 
   const account = traderAddress(5);
   const required = usd('250');
 
-  const costOf = (options: readonly SourcingOption[], chain: ManifestChain, transport: string) => {
-    const option = options.find((o) => o.kind === 'collateral' && o.sourceChainId === chain.chainId && o.transport === transport);
-    if (!option) throw new Error(`no collateral option from ${chain.key} over ${transport}`);
-    return option.fixedCostUsd;
+  const costOf = (world: AccountWorld, chain: ManifestChain, transport: string) => {
+    const route = world.sources.find((s) => s.kind === 'collateral' && s.chainId === chain.chainId)?.routes.find((r) => r.transport === transport);
+    if (!route) throw new Error(`no collateral route from ${chain.key} over ${transport}`);
+    return route.fixedCostUsd;
   };
-  const priced = (o: SourcingOption) => o.fixedCostUsd + 0.01 * o.latencySeconds;
+  /** The core's price of waiting for this shortfall: per USD still needed, times the need. */
+  const riskPerSecond = defaultPolicySettings.riskPerSecondPerUsd * usdOf(required);
 
   /**
    * One shortfall of trader 5 on alpha settled while gas on `dear` costs 50 gwei (put back
@@ -381,9 +449,9 @@ describe('choosing between two chains\' surplus by what their gas costs', () => 
    */
   async function settleWhileGasIsDearOn(params: { dear: ManifestChain; cheap: ManifestChain }) {
     const { dear, cheap } = params;
-    const source = chainOptions(NATIVE_USD);
-    const shortfall = report(account, '250');
-    const usual = await source.candidates(shortfall);
+    const source = chainWorld(NATIVE_USD);
+    const shortfall = await report(account, '250');
+    const usual = await source.worldFor(onAlpha(account));
     const usualGasPrice = await h.relayerOn(dear).public.getGasPrice();
     const usualBaseFee = await nextBaseFee(h, dear);
     const before = { alpha: await collateralOf(h, h.alpha, account), cheap: await collateralOf(h, cheap, account), dear: await collateralOf(h, dear, account) };
@@ -392,8 +460,8 @@ describe('choosing between two chains\' surplus by what their gas costs', () => 
     const leg = await withBaseFee(h, dear, DEAR_BASE_FEE, async () => {
       expect(await h.relayerOn(dear).public.getGasPrice()).toBe(usualGasPrice - usualBaseFee + DEAR_BASE_FEE);
       // Trader 5 has no position on alpha: its surplus on the two other chains is all there is.
-      const candidates = await source.candidates(shortfall);
-      expect(candidates.map((o) => `${o.kind}:${o.sourceKey}:${o.transport}`).sort()).toEqual(
+      const candidates = await source.worldFor(onAlpha(account));
+      expect(candidates.sources.flatMap((s) => s.routes.map((r) => `${s.kind}:${s.key}:${r.transport}`)).sort()).toEqual(
         [h.beta, h.gamma].flatMap((chain) => transportKinds.map((t) => `collateral:${chain.key}:${t}`)).sort(),
       );
       // Over either transport, a leg from `dear` now costs its dearer source gas more, exactly;
@@ -404,16 +472,17 @@ describe('choosing between two chains\' surplus by what their gas costs', () => 
         expect(costOf(candidates, cheap, transport)).toBe(costOf(usual, cheap, transport));
         expect(costOf(candidates, cheap, transport)).toBeLessThan(costOf(candidates, dear, transport));
       }
-      // The planner sees one option per chain, and `cheap`'s, wait included, is the cheaper.
-      const options = await source.optionsFor(shortfall);
-      const [fromCheap, fromDear] = [cheap, dear].map((chain) => options.find((o) => o.sourceChainId === chain.chainId));
-      if (!fromCheap || !fromDear) throw new Error(`offered ${options.map((o) => o.sourceKey).join(', ')}`);
+      // The core sees one option per chain, and `cheap`'s, wait included, is the cheaper.
+      const options = policyOptions({ snapshot: snapshotOf(account, candidates, required), riskPerSecond }).map(({ option }) => option);
+      const [fromCheap, fromDear] = [cheap, dear].map((chain) => options.find((o) => o.id.startsWith(`collateral:${chain.key}:`)));
+      if (!fromCheap || !fromDear) throw new Error(`offered ${options.map((o) => o.id).join(', ')}`);
       expect(options).toHaveLength(2);
-      expect(priced(fromCheap)).toBeLessThan(priced(fromDear));
+      const price = (o: { fixedCost: number; latency: number }) => o.fixedCost + riskPerSecond * o.latency;
+      expect(price(fromCheap)).toBeLessThan(price(fromDear));
 
-      const recorded = await settle({ report: shortfall, optionSource: source });
+      const recorded = await settle({ report: shortfall, worldSource: source });
       expect(recorded.map((l) => [l.kind, l.sourceChainId, l.destinationChainId, l.transport, l.status, l.amount])).toEqual([
-        ['collateral', cheap.chainId, h.alpha.chainId, fromCheap.transport, 'credited', required],
+        ['collateral', cheap.chainId, h.alpha.chainId, fromCheap.id.split(':')[2], 'credited', required],
       ]);
       return recorded[0];
     });

@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { usd } from '../../chains/protocol/units.js';
 import { getLeg, listLegEvents, type LedgerHandle } from '../../db/index.js';
+import { defaultPolicySettings } from '../../relayer/orchestrator/fixed-world.js';
 import { startOrchestrator } from '../../relayer/orchestrator/orchestrator.js';
 import { jobId } from '../../relayer/orchestrator/queues.js';
 import { createRedis } from '../../relayer/orchestrator/redis.js';
@@ -17,7 +18,8 @@ import {
   breachOnAlpha,
   closeAndObliterate,
   collateralOf,
-  collateralOption,
+  collateralSource,
+  handMadeWorld,
   legReceivedLogs,
   legSentLogs,
   legsOfShortfall,
@@ -69,13 +71,14 @@ describe('a leg worker that dies between the chain write and the ledger write', 
       connection,
       prefix,
       ledger: ledger.db,
-      riskPerSecond: 0.01,
-      optionSource: { optionsFor: async () => [collateralOption(h.beta, 'layerzero', 0.001)] },
+      worldSource: handMadeWorld(h, [collateralSource(h.beta, 'layerzero', 0.5)]),
+      policy: defaultPolicySettings,
+      chainKeys: new Map(h.manifest.chains.map((chain) => [chain.chainId, chain.key])),
       run: ['shortfalls', 'plans'],
     });
     const workers: LegWorkerProcess[] = [];
     try {
-      const shortfallId = await planner.reportShortfall(breachOnAlpha(h, { account, required: '250' }));
+      const shortfallId = await planner.reportShortfall(await breachOnAlpha(h, { account, required: '250' }));
       await until('the settlement is planned', async () => (await planner.queues.byName.plans.getJob(jobId('plan', shortfallId)))?.finishedOn !== undefined);
       const [leg, ...others] = await legsOfShortfall(ledger.db, shortfallId);
       if (!leg) throw new Error('no leg planned');

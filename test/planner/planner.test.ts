@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { plan, planCost } from '../../relayer/planner/plan.js';
-import { parsePlanInstance } from '../../relayer/planner/schema.js';
+import { parsePlanInstance, readPlanInput } from '../../relayer/planner/schema.js';
 import type { PlanInstance } from '../../relayer/planner/types.js';
 import { bruteForceOnGrid, gridErrorBound } from './brute-force.js';
 import { randomInstance, seededRandom } from '../../relayer/planner/random-instances.js';
@@ -173,7 +173,51 @@ describe('planner input', () => {
     [{ ...valid, options: [{ ...valid.options[0], cost: { type: 'cpmm', reserveIn: 100, reserveOut: 10, fee: 0.003 } }] }, 'options[0].capacity: must be below cost.reserveOut (10)'],
     [{ ...valid, options: [{ ...valid.options[0], cost: { type: 'cpmm', reserveIn: 100, reserveOut: 100, fee: 1 } }] }, 'options[0].cost.fee: must be in [0, 1)'],
     [{ ...valid, options: [valid.options[0], valid.options[0]] }, "options[1].id: duplicate id 'a'"],
+    [{ ...valid, required: Number.POSITIVE_INFINITY }, 'required: must be a finite number, got Infinity'],
+    [{ ...valid, riskPerSecond: Number.NaN }, 'riskPerSecond: must be a finite number, got NaN'],
+    [{ ...valid, options: [{ ...valid.options[0], latency: Number.NEGATIVE_INFINITY }] }, 'options[0].latency: must be a finite number, got -Infinity'],
+    [{ ...valid, options: [{ ...valid.options[0], fixedCost: null }] }, 'options[0].fixedCost: must be a number, got null'],
+    [{ ...valid, options: [{ ...valid.options[0], cost: { type: 'linear', rate: -0.1 } }] }, 'options[0].cost.rate: must be a number >= 0'],
+    [{ ...valid, options: [{ ...valid.options[0], cost: { type: 'quadratic', a: -1, b: 0 } }] }, 'options[0].cost.a: must be a number >= 0'],
+    [{ ...valid, options: [{ ...valid.options[0], cost: { type: 'cpmm', reserveIn: 0, reserveOut: 100, fee: 0 } }] }, 'options[0].cost.reserveIn: must be a number > 0'],
+    [{ ...valid, options: [{ ...valid.options[0], cost: { type: 'cpmm', reserveIn: 100, reserveOut: 100, fee: -0.5 } }] }, 'options[0].cost.fee: must be in [0, 1)'],
+    [{ ...valid, options: [{ ...valid.options[0], cost: { type: 'cpmm', reserveIn: 100, reserveOut: 100 } }] }, 'options[0].cost.fee: is required'],
   ])('refuses %j naming the field', (value, message) => {
     expect(() => parsePlanInstance(value, 'in.json')).toThrow(`in.json: ${message}`);
+  });
+});
+
+describe('planner input from a user (relayer plan)', () => {
+  const cpmm = (capacity: number, reserveOut: number) => ({ id: 'pool', capacity, fixedCost: 0, latency: 0, cost: { type: 'cpmm', reserveIn: 100, reserveOut, fee: 0 } });
+
+  it('clamps a cpmm capacity at or over reserveOut to just below it and reports it', () => {
+    for (const capacity of [10, 11, 1e12]) {
+      const read = readPlanInput({ required: 5, riskPerSecond: 0, options: [cpmm(capacity, 10)] });
+      if (!read.ok) throw new Error(read.error);
+      const clampedTo = read.instance.options[0]?.capacity ?? Number.NaN;
+      expect(clampedTo).toBeLessThan(10);
+      expect(clampedTo).toBeGreaterThan(10 * (1 - 1e-8));
+      expect(read.clamped).toEqual([{ id: 'pool', field: 'options[0].capacity', capacity, reserveOut: 10, clampedTo }]);
+      expect(plan(read.instance).allocations).toEqual([{ id: 'pool', amount: 5 }]);
+    }
+  });
+
+  it('leaves a capacity below reserveOut alone and keeps the other fields', () => {
+    const value = { required: 5, riskPerSecond: 0.25, options: [cpmm(9, 10)] };
+    expect(readPlanInput(value)).toEqual({ ok: true, instance: value, clamped: [] });
+  });
+
+  it('stays strictly below a reserve too small to scale down', () => {
+    const reserveOut = Number.MIN_VALUE * 4;
+    const read = readPlanInput({ required: 0, riskPerSecond: 0, options: [cpmm(1, reserveOut)] });
+    if (!read.ok) throw new Error(read.error);
+    expect(read.instance.options[0]?.capacity).toBeLessThan(reserveOut);
+    expect(read.instance.options[0]?.capacity).toBe(Number.MIN_VALUE * 3);
+  });
+
+  it('refuses a bad field as `field: message`, the same checks as the strict parser', () => {
+    expect(readPlanInput({ required: 1, riskPerSecond: 0, options: [{ ...cpmm(5, 10), capacity: -1 }] })).toEqual({ ok: false, error: 'options[0].capacity: must be a number >= 0' });
+    expect(readPlanInput({ required: 1, riskPerSecond: 0, options: [{ ...cpmm(5, 10), cost: { type: 'cubic' } }] })).toMatchObject({ ok: false, error: expect.stringMatching(/^options\[0\]\.cost\.type: /) as unknown });
+    expect(readPlanInput({ required: 1, riskPerSecond: 0, options: [cpmm(5, 10), cpmm(5, 10)] })).toEqual({ ok: false, error: "options[1].id: duplicate id 'pool'" });
   });
 });

@@ -8,6 +8,7 @@ import { bookFromAccounts, type AccountSpec } from '../../relayer/simulate/book.
 import { runStrategy, type StrategyRun } from '../../relayer/simulate/engine.js';
 import { parseScenario } from '../../relayer/simulate/scenario/load.js';
 import type { Scenario, ScenarioInput } from '../../relayer/simulate/scenario/schema.js';
+import type { DecideFn } from '../../relayer/simulate/strategies/relayer/relayer-context.js';
 import type { StrategyName } from '../../relayer/simulate/strategy.js';
 
 export const SCENARIOS_DIR = new URL('../../relayer/simulate/scenarios/', import.meta.url);
@@ -42,8 +43,11 @@ export function tinyScenario(edit: (input: ScenarioInput) => void = () => undefi
   return parseScenario(input, 'tiny');
 }
 
-/** One strategy over hand-written accounts and a hand-written price per step (the ETH fundamental). */
-export function runAccounts(params: { scenario: Scenario; accounts: readonly AccountSpec[]; prices: readonly number[]; strategy: StrategyName }): StrategyRun {
+/**
+ * One strategy over hand-written accounts and a hand-written price per step (the ETH
+ * fundamental); `decide` replaces the decision core the relayer strategy asks.
+ */
+export function runAccounts(params: { scenario: Scenario; accounts: readonly AccountSpec[]; prices: readonly number[]; strategy: StrategyName; decide?: DecideFn }): StrategyRun {
   return runStrategy({
     scenario: params.scenario,
     population: bookFromAccounts(params.accounts),
@@ -51,6 +55,7 @@ export function runAccounts(params: { scenario: Scenario; accounts: readonly Acc
     name: params.strategy,
     openInterestUsd: 1,
     record: true,
+    ...(params.decide ? { decide: params.decide } : {}),
   });
 }
 

@@ -4,8 +4,10 @@
  *   surplus in flight) = what it started with + PnL at the oracle of what was closed or absorbed
  *   - slippage - penalties + the bad debt written off for it;
  * - the run's totals equal the sums of its events;
- * - nothing was liquidated at or above the level that allowed it (maintenance; for a backstop
- *   absorption, the relayer's target level);
+ * - nothing was liquidated at or above the level that allowed it (maintenance for a close,
+ *   initial margin for a backstop absorption), nor beyond the size the engine's rule allowed at
+ *   that moment (the close restoring maintenance, the absorption restoring initial margin);
+ * - the backstop absorbed only when a liquidity leg landed (`absorbUpTo`): no instant takeover;
  * - the relayer never planned to move more than the required amount less what was in flight.
  */
 import type { AccountBook } from '../../relayer/simulate/book.js';
@@ -36,6 +38,12 @@ export function violations(run: StrategyRun, population: AccountBook): Violation
     if (!(event.equityBefore < event.permittedBelow)) {
       found.push({ rule: 'liquidated while healthy', detail: `${event.kind}/${event.reason} of account ${event.account} at step ${event.step}: equity ${event.equityBefore} >= ${event.permittedBelow}` });
     }
+    if (event.limitNotional !== undefined && event.notional > event.limitNotional * (1 + 1e-9) + 1e-9) {
+      found.push({ rule: 'beyond the engine cap', detail: `${event.kind}/${event.reason} of account ${event.account} at step ${event.step}: ${event.notional} > ${event.limitNotional}` });
+    }
+    if (event.kind === 'absorb' && event.reason !== 'arrival') {
+      found.push({ rule: 'instant takeover', detail: `absorption of account ${event.account} at step ${event.step} without a liquidity leg landing (${event.reason})` });
+    }
   }
   for (let account = 0; account < book.count; account++) {
     const before = (population.collateral[account] ?? 0) + remoteTotal(population, account);
@@ -48,6 +56,7 @@ export function violations(run: StrategyRun, population: AccountBook): Violation
   if (Math.abs(tally.badDebt - writeOffs) > CENT) found.push({ rule: 'totals', detail: `bad debt ${tally.badDebt} != ${writeOffs}` });
   if (run.state.scenario.strategies.relayer.backstopUnwindImpact === 0 && Math.abs(unwinding) > CENT) found.push({ rule: 'totals', detail: `slippage ${tally.slippage} != ${slippage}` });
   for (const plan of events.plans) {
+    if (plan.kind !== 'plan') continue;
     const moved = plan.allocations.reduce((sum, allocation) => sum + allocation.amount, 0);
     if (moved > plan.required - plan.inFlight + 1e-6) found.push({ rule: 'more than required', detail: `account ${plan.account} at step ${plan.step}: ${moved} > ${plan.required} - ${plan.inFlight}` });
   }

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { exitValue, stressedEquity } from '../../relayer/simulate/inventory-exit.js';
+import { vaultCapacity } from '../../relayer/simulate/strategies/relayer/vault-capacity.js';
 import { Vault } from '../../relayer/simulate/vault.js';
+import { runAccounts, tinyScenario } from './fixtures.js';
 
 // Two chains, one market (initial margin 10%); prices by slot: chain * 1 + market.
 const vault = (): Vault => new Vault({ reserves: [1000, 500], marketCount: 1, initialFractions: [0.1] });
@@ -38,5 +41,31 @@ describe('the vault', () => {
     expect(v.value(prices)).toBe(1500);
     v.receive(0, 200);
     expect([v.reserve[0], v.reserve[1], v.inFlight]).toEqual([1200, 300, 0]);
+  });
+});
+
+describe("a vault's capacity and its inventory at exit value", () => {
+  // The tiny scenario's world at its end: beta's ETH pool at $1,000, x = 1,000 ETH, no fee.
+  // Selling 10 ETH into it fetches 1e6 * 10 / 1,010 = 9,900.99, not the oracle's 10,000.
+  const world = () => runAccounts({ scenario: tinyScenario(), accounts: [], prices: [1000, 1000, 1000, 1000], strategy: 'relayer' }).state;
+  const proceeds = (1e6 * 10) / 1010;
+
+  it('offers its reserve less the margin its inventory ties up, with the inventory marked at what selling it would fetch', () => {
+    const state = world();
+    state.vault.reserve[1] = 3000;
+    state.vault.trade({ slot: 1, size: 10, price: 1000 }); // 10 ETH at 1,000: no PnL at the oracle
+    expect(state.vault.free(1, state.world.oraclePrices)).toBeCloseTo(2000, 9); // oracle mark: 3,000 - 1,000 of margin
+    expect(stressedEquity({ world: state.world, vault: state.vault, chain: 1 })).toBeCloseTo(3000 + proceeds - 10_000, 9);
+    expect(vaultCapacity(state, 1)).toBeCloseTo(3000 + proceeds - 10_000 - 1000, 9);
+    expect(exitValue({ world: state.world, vault: state.vault })).toBeCloseTo(3000 + proceeds - 10_000, 9);
+  });
+
+  it('offers nothing once its stressed equity is gone, though its reserve is still there', () => {
+    const state = world();
+    state.vault.reserve[1] = 1000;
+    state.vault.trade({ slot: 1, size: 10, price: 1200 }); // bought at 1,200: -2,000 at the oracle, -2,099 at exit
+    expect(state.vault.reserve[1]).toBe(1000);
+    expect(stressedEquity({ world: state.world, vault: state.vault, chain: 1 })).toBeLessThan(0);
+    expect(vaultCapacity(state, 1)).toBe(0);
   });
 });

@@ -130,6 +130,7 @@ describe('restarts', () => {
         throw new Error('Redis is down');
       },
       withdrawShortfall: (id) => real.withdrawShortfall(id),
+      reviewShortfall: (id, cause) => real.reviewShortfall(id, cause),
     };
     const first = bench.watch({ queues, sink: down });
     await caughtUp(bench, first);

@@ -22,6 +22,7 @@ import { price } from '../../chains/protocol/units.js';
 import { Signer } from '../../chains/signer.js';
 import { watchedChainFromManifest, type WatchedChain } from '../../chains/watch/watched-chain.js';
 import { registerChains, shortfalls, watcherCheckpoints, type LedgerHandle } from '../../db/index.js';
+import { defaultPolicySettings, fixedWorld } from '../../relayer/orchestrator/fixed-world.js';
 import { startOrchestrator, type Orchestrator } from '../../relayer/orchestrator/orchestrator.js';
 import { createRedis } from '../../relayer/orchestrator/redis.js';
 import type { ShortfallReport } from '../../relayer/orchestrator/shortfall-report.js';
@@ -130,7 +131,7 @@ export class WatcherBench {
 
   /** The orchestrator's queues under a fresh prefix, with no workers: jobs stay put for the test to read. */
   queues(prefix = `wt-${randomBytes(4).toString('hex')}`): Orchestrator {
-    const orchestrator = startOrchestrator({ connection: this.redis(), prefix, ledger: this.ledger.db, riskPerSecond: 0, optionSource: { optionsFor: async () => [] }, run: [] });
+    const orchestrator = startOrchestrator({ connection: this.redis(), prefix, ledger: this.ledger.db, worldSource: fixedWorld(), policy: defaultPolicySettings, chainKeys: new Map(), run: [] });
     this.#orchestrators.push(orchestrator);
     return orchestrator;
   }

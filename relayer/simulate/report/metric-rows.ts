@@ -12,7 +12,7 @@ export interface MetricRow {
 export const METRIC_ROWS: readonly MetricRow[] = [
   { key: 'badDebtUsd', label: 'bad debt', unit: 'usd' },
   { key: 'badDebtPct', label: 'bad debt, % of open interest', unit: 'pct' },
-  { key: 'netProtocolLossUsd', label: 'net protocol loss (bad debt - vault PnL)', unit: 'usd' },
+  { key: 'netProtocolLossUsd', label: 'net protocol loss (bad debt - vault PnL + gas + fees)', unit: 'usd' },
   { key: 'slippageUsd', label: 'slippage vs oracle (pool fees incl.)', unit: 'usd' },
   { key: 'peakImpactPct', label: 'peak price impact', unit: 'pct' },
   { key: 'timeWeightedImpactPct', label: 'time-weighted price impact', unit: 'pct' },
@@ -27,7 +27,7 @@ export const METRIC_ROWS: readonly MetricRow[] = [
   { key: 'collateralMovedUsd', label: 'own collateral moved cross-chain', unit: 'usd' },
   { key: 'liquidityMovedUsd', label: 'vault liquidity moved cross-chain', unit: 'usd' },
   { key: 'vaultDrawdownUsd', label: 'vault drawdown (peak to trough)', unit: 'usd' },
-  { key: 'vaultPnlUsd', label: 'vault PnL', unit: 'usd' },
+  { key: 'vaultPnlUsd', label: 'vault PnL (inventory at pool exit value)', unit: 'usd' },
   { key: 'uncoveredShortfallUsd', label: 'uncovered shortfall (peak, before acting)', unit: 'usd' },
   { key: 'underwaterAccountHours', label: 'account-hours below maintenance', unit: 'hours' },
   { key: 'plannerUncoveredUsd', label: 'required amount without a source (peak)', unit: 'usd' },

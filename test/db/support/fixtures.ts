@@ -83,7 +83,7 @@ export async function createPlan(db: LedgerDatabase, params: CreatePlanParameter
   return { shortfallId, ...settlement };
 }
 
-/** A collateral leg beta -> alpha over LayerZero, the most common shape in tests. */
+/** A collateral leg beta -> alpha over LayerZero, the most common shape in tests; relief is its amount unless given. */
 export function collateralLeg(amount: bigint, overrides: Partial<PlannedLeg> = {}): PlannedLeg {
   return {
     kind: 'collateral',
@@ -93,6 +93,21 @@ export function collateralLeg(amount: bigint, overrides: Partial<PlannedLeg> = {
     account: accountOf(1),
     amount,
     ...overrides,
+    relief: overrides.relief ?? amount,
+  };
+}
+
+/** A liquidity leg gamma -> alpha over Wormhole: the vault's margin `amount`, relieving `relief` (twice it unless given). */
+export function liquidityLeg(amount: bigint, overrides: Partial<PlannedLeg> = {}): PlannedLeg {
+  return {
+    kind: 'liquidity',
+    sourceChainId: GAMMA,
+    destinationChainId: ALPHA,
+    transport: 'wormhole',
+    account: accountOf(1),
+    amount,
+    ...overrides,
+    relief: overrides.relief ?? amount * 2n,
   };
 }
 

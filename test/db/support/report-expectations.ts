@@ -1,10 +1,11 @@
 /**
- * The six reports on the fixture ledger (support/report-fixture.ts), worked out by hand.
+ * The seven reports on the fixture ledger (support/report-fixture.ts), worked out by hand.
  * Shared by the PostgreSQL and the PGlite suites: both must give exactly these numbers.
  */
 import { expect } from 'vitest';
 import type { LedgerDatabase } from '../../../db/client.js';
 import { readReport, type ReportValue } from '../../../db/reports/read-report.js';
+import { accountOf } from './fixtures.js';
 import type { buildReportLedger } from './report-fixture.js';
 
 type Ids = Awaited<ReturnType<typeof buildReportLedger>>;
@@ -97,5 +98,13 @@ export async function expectHandWorkedReports(db: LedgerDatabase, ids: Ids): Pro
   expect((await readReport(db, 'bad-debt')).rows).toEqual([
     { chain: 'alpha', shortfalls: 2, open_shortfalls: 0, required_amount: '1500000000', covered_amount: '1000000000', closed_uncovered_amount: '500000000', bad_debt: '120000000', accounts_with_bad_debt: 1, bad_debt_usd: '120.000000' },
     { chain: 'beta', shortfalls: 1, open_shortfalls: 1, required_amount: '1000000000', covered_amount: '0', closed_uncovered_amount: '0', bad_debt: '0', accounts_with_bad_debt: 0, bad_debt_usd: '0.000000' },
+  ]);
+
+  // Reservations: only legs that have not ended hold one. T3L0 (alpha surplus of account 3, 500)
+  // and T3L2 (alpha vault, 200) are delivered, so burned but still reserved; T3L1 is local; the
+  // rest are credited, failed or refunded.
+  expect((await readReport(db, 'reservations')).rows).toEqual([
+    { source_chain: 'alpha', source: 'surplus', account: accountOf(3), legs: 1, reserved_amount: '500000000', pending_amount: '0', burned_amount: '500000000', reserved_usd: '500.000000', oldest_planned_at: '2025-03-01T09:30:00.000Z' },
+    { source_chain: 'alpha', source: 'vault', account: null, legs: 1, reserved_amount: '200000000', pending_amount: '0', burned_amount: '200000000', reserved_usd: '200.000000', oldest_planned_at: '2025-03-01T09:30:00.000Z' },
   ]);
 }

@@ -13,6 +13,7 @@
  *     T3: L0 collateral alpha->beta layerzero 500   delivered (70 s)
  *         L1 local      beta                  300   planned
  *         L2 liquidity  alpha->beta layerzero 200   delivered (40 s)
+ *   Relief: a collateral or local leg relieves its amount, a liquidity leg 1.5 times it.
  *   Reconciliation: T1L0 confirmed; an open finding on T1L1; a resolved one on T2L0.
  */
 import type { Hash } from 'viem';
@@ -49,7 +50,8 @@ function wh(sequence: bigint): MessageRef {
 
 function leg(kind: PlannedLeg['kind'], from: number, to: number, amount: bigint, account: number): PlannedLeg {
   const transport = kind === 'local' ? null : from === GAMMA ? 'wormhole' : 'layerzero';
-  return { kind, sourceChainId: from, destinationChainId: to, transport, account: accountOf(account), amount };
+  const relief = kind === 'liquidity' ? (amount * 3n) / 2n : amount;
+  return { kind, sourceChainId: from, destinationChainId: to, transport, account: accountOf(account), amount, relief };
 }
 
 async function shortfall(db: LedgerDatabase, params: { chainId: number; account: number; episode: bigint; required: bigint }) {

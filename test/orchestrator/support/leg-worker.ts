@@ -10,6 +10,7 @@ import { openPostgresLedger } from '../../../db/open-postgres.js';
 import { ChainLegExecutor } from '../../../relayer/execution/chain-leg-executor.js';
 import { devnetExecutionContext } from '../../../relayer/execution/devnet-context.js';
 import type { ExecutionContext } from '../../../relayer/execution/execution-context.js';
+import { defaultPolicySettings, fixedWorld } from '../../../relayer/orchestrator/fixed-world.js';
 import { startOrchestrator } from '../../../relayer/orchestrator/orchestrator.js';
 import { createRedis } from '../../../relayer/orchestrator/redis.js';
 import { parseWith, readJsonFile } from '../../../relayer/validation.js';
@@ -38,9 +39,11 @@ const orchestrator = startOrchestrator({
   connection,
   prefix: config.prefix,
   ledger: ledger.db,
-  optionSource: { optionsFor: async () => [] }, // it plans nothing: `run` leaves out the planning queues
+  // It plans nothing (`run` leaves out the planning queues): an empty world, the default policy.
+  worldSource: fixedWorld(),
+  policy: defaultPolicySettings,
+  chainKeys: new Map(manifest.chains.map((chain) => [chain.chainId, chain.key])),
   legExecutor: new ChainLegExecutor(context),
-  riskPerSecond: 0,
   run: ['legs', 'deliveries'],
   workerOptions: { lockDuration: config.lockDurationMs, stalledInterval: config.stalledIntervalMs },
 });

@@ -1,13 +1,14 @@
 /**
- * Legs landing on the home chain at the start of a step (one delivery transaction each):
- * collateral is credited in full, it is the account's own money; liquidity joins the home
- * vault, whose backstop then absorbs only what the account still requires now, net of what
- * else is in flight to it (never more: if the price recovered, the liquidity stays in the vault).
+ * Legs landing on the home chain at the start of a step (one delivery transaction each, on the
+ * home chain): collateral is credited in full, it is the account's own money; liquidity becomes
+ * the home backstop's margin (the home vault's reserve), and the backstop absorbs up to the
+ * leg's size of its market, as `absorbUpTo` allows now (engine-absorb.ts): nothing if the
+ * account is back at or above initial margin, or flat; the margin stays with the backstop.
  */
-import { hasPositions } from '../../book.js';
+import { positionIn } from '../../execution/account-levels.js';
+import { engineAbsorbUpTo } from '../../execution/engine-absorb.js';
 import { chargeGas } from '../../execution/gas.js';
-import { absorbNow } from './execute-plan.js';
-import type { RelayerContext } from './relayer-context.js';
+import { engineLevels, type RelayerContext } from './relayer-context.js';
 
 export function deliverArrivals(context: RelayerContext): void {
   const { state } = context;
@@ -15,7 +16,6 @@ export function deliverArrivals(context: RelayerContext): void {
   for (const arrival of context.arrivals.take(world.step)) {
     const { account } = arrival;
     const home = book.home[account] ?? 0;
-    context.pending[account] = Math.max(0, (context.pending[account] ?? 0) - arrival.relief);
     chargeGas(state, home);
     if (arrival.kind === 'collateral') {
       book.collateral[account] = (book.collateral[account] ?? 0) + arrival.amount;
@@ -24,9 +24,7 @@ export function deliverArrivals(context: RelayerContext): void {
       continue;
     }
     state.vault.receive(home, arrival.amount);
-    if (!hasPositions(book, account)) continue;
-    const { requiredUsd } = context.bridge.assess({ book, account, time: world.time });
-    const relief = Math.min(arrival.relief, requiredUsd - (context.pending[account] ?? 0));
-    if (relief > 0) absorbNow({ context, account, relief, reason: 'arrival' });
+    const position = positionIn(state, account, arrival.market);
+    if (position !== undefined) engineAbsorbUpTo({ state, account, position, maxSize: arrival.size, levels: engineLevels(context, account) });
   }
 }

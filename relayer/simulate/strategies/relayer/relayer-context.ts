@@ -1,17 +1,29 @@
+import { usdOf, type PolicyDecision, type PolicySnapshot } from '../../../policy/index.js';
+import type { AccountLevels } from '../../execution/account-levels.js';
 import type { RiskBridge } from '../../risk-bridge.js';
 import type { RunState } from '../../strategy.js';
 import type { ArrivalQueue } from './arrivals.js';
+
+/** The decision core's entry point; injected, so a test can run the strategy on another decision. */
+export type DecideFn = (snapshot: PolicySnapshot) => PolicyDecision;
 
 /** What the relayer strategy's parts share during a run. */
 export interface RelayerContext {
   readonly state: RunState;
   readonly bridge: RiskBridge;
   readonly arrivals: ArrivalQueue;
-  /** Per account, the relief (USD of required amount) sent and not yet arrived. */
-  readonly pending: Float64Array;
+  /** Market index by the market id the snapshot names. */
+  readonly marketIndex: ReadonlyMap<string, number>;
 }
 
-/** m_eff * (1 + target) per market of the account's home chain, now. */
-export function targetRatesOf(context: RelayerContext, account: number): Float64Array {
-  return context.bridge.rates(context.state.book.home[account] ?? 0, context.state.world.time).target;
+/**
+ * E, MM and IM as the margin engine computes them (integer base units, equity rounded down,
+ * requirements up: the risk module's arithmetic), in USD: what the engine's rules check in the
+ * simulated world, so the world and the core never disagree by a rounding unit on whether an
+ * account is below a level.
+ */
+export function engineLevels(context: RelayerContext, account: number): AccountLevels {
+  const { state, bridge } = context;
+  const assessment = bridge.assess({ book: state.book, account, time: state.world.time });
+  return { equity: usdOf(assessment.equity), maintenance: usdOf(assessment.maintenance), initial: usdOf(assessment.initial) };
 }

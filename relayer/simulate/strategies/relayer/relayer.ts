@@ -1,35 +1,41 @@
 /**
- * `relayer`: this node's logic in the simulator. Each step:
- * 1. the feeds' new rounds go into the risk module (EWMA volatility, m_eff), and legs due now
- *    land (deliver-arrivals.ts);
- * 2. accounts near their volatility-adjusted threshold are assessed exactly by the risk
- *    module; an at-risk account's required amount, less what is already in flight to it, is
- *    planned by the node's planner over collateral from other chains, vault liquidity for a
- *    backstop takeover, and (below maintenance) a partial local liquidation, and carried out
- *    (execute-plan.ts);
- * 3. whatever is still below maintenance is restored at once: by the home backstop if it can,
- *    else by the engine's own partial liquidation (protect-maintenance.ts);
- * 4. the backstop holds what it absorbed, or unwinds it within an impact budget (backstop-unwind.ts).
+ * `relayer`: this node's decision core (relayer/policy, DESIGN.md section 7b) driven over the
+ * simulated world. The strategy decides nothing itself; each step:
+ * 1. the feeds' new rounds go into the risk module (EWMA volatility, m_eff), and the legs due
+ *    now land (deliver-arrivals.ts);
+ * 2. for each account the scan found near its volatility-adjusted threshold, worst first: the
+ *    snapshot of it and its world (simulated-snapshot.ts), the core's decision, and that
+ *    decision carried out under the contracts' rules (apply-decision.ts); after a home action
+ *    the core is asked once more in the same step, as the node's closed loop re-assesses once
+ *    the home action is mined;
+ * 3. the backstop holds what it absorbed, or unwinds it within an impact budget (backstop-unwind.ts).
+ * The decide function is injected (default: the core's `decide`), so a test can run the same
+ * world on another decision.
  */
+import { decide as coreDecide, usdOf, type PolicyDecision } from '../../../policy/index.js';
 import { hasPositions } from '../../book.js';
-import { plan } from '../../../planner/plan.js';
 import { RiskBridge } from '../../risk-bridge.js';
 import type { RunState, Strategy } from '../../strategy.js';
-import { accountTerms } from './account-terms.js';
+import { applyDecision } from './apply-decision.js';
 import { ArrivalQueue } from './arrivals.js';
 import { unwindBackstop } from './backstop-unwind.js';
 import { deliverArrivals } from './deliver-arrivals.js';
-import { executePlan } from './execute-plan.js';
-import { protectMaintenance } from './protect-maintenance.js';
-import { targetRatesOf, type RelayerContext } from './relayer-context.js';
-import { sourcingOptions } from './sourcing-options.js';
+import type { DecideFn, RelayerContext } from './relayer-context.js';
+import { simulatedSnapshot } from './simulated-snapshot.js';
 
-/** A required amount below this (USD) is not worth a transaction: wait for it to grow. */
-const MIN_NEED_USD = 1;
+export interface RelayerStrategyOptions {
+  readonly decide?: DecideFn;
+}
 
-export function relayerStrategy(state: RunState): Strategy {
+export function relayerStrategy(state: RunState, options: RelayerStrategyOptions = {}): Strategy {
   const settings = state.scenario.strategies.relayer;
-  const context: RelayerContext = { state, bridge: new RiskBridge(state.scenario), arrivals: new ArrivalQueue(), pending: new Float64Array(state.book.count) };
+  const decide = options.decide ?? coreDecide;
+  const context: RelayerContext = {
+    state,
+    bridge: new RiskBridge(state.scenario),
+    arrivals: new ArrivalQueue(),
+    marketIndex: new Map(state.scenario.markets.map((market, index) => [market.id, index])),
+  };
   const { world } = state;
   const warnRates = new Float64Array(world.chainCount * world.marketCount);
   return {
@@ -47,8 +53,8 @@ export function relayerStrategy(state: RunState): Strategy {
     act(run, candidates) {
       for (const { account } of candidates) {
         if (!hasPositions(run.book, account)) continue;
-        sourceFor(context, account, settings.riskPerSecondPerUsd);
-        protectMaintenance(context, account);
+        const first = decideAndApply({ context, decide, account });
+        if (first === 'home' && hasPositions(run.book, account)) decideAndApply({ context, decide, account });
       }
     },
     endStep(run) {
@@ -57,17 +63,30 @@ export function relayerStrategy(state: RunState): Strategy {
   };
 }
 
-/** Assess exactly; if at risk, plan and carry out what the required amount still needs. */
-function sourceFor(context: RelayerContext, account: number, riskPerSecondPerUsd: number): void {
-  const { state } = context;
-  const assessment = context.bridge.assess({ book: state.book, account, time: state.world.time });
-  if (!assessment.atRisk) return;
-  const inFlight = context.pending[account] ?? 0;
-  const need = assessment.requiredUsd - inFlight;
-  if (need < MIN_NEED_USD) return;
-  const terms = accountTerms({ state, account, targetRates: targetRatesOf(context, account) });
-  const options = sourcingOptions({ state, account, terms });
-  const result = plan({ required: need, riskPerSecond: riskPerSecondPerUsd * need, options: options.map(({ option }) => option) });
-  state.tally.plan({ step: state.world.step, account, required: assessment.requiredUsd, inFlight, allocations: result.allocations, uncovered: result.uncovered });
-  executePlan({ context, account, options, plan: result });
+/** One turn of the loop for one account: snapshot, decide, apply. Returns the decision's kind. */
+function decideAndApply(params: { context: RelayerContext; decide: DecideFn; account: number }): PolicyDecision['kind'] {
+  const { context, decide, account } = params;
+  const { state, bridge } = context;
+  const { book, world } = state;
+  const assessment = bridge.assess({ book, account, time: world.time });
+  const inFlight = context.arrivals.inFlight(account);
+  const snapshot = simulatedSnapshot({ state, account, assessment, targetRates: bridge.rates(book.home[account] ?? 0, world.time).target, inFlight });
+  const decision = decide(snapshot);
+  record({ context, account, decision, required: assessment.required, inFlight: inFlight.reduce((sum, leg) => sum + leg.relief, 0n) });
+  if (decision.kind !== 'none') applyDecision({ context, account, decision });
+  return decision.kind;
+}
+
+function record(params: { context: RelayerContext; account: number; decision: PolicyDecision; required: bigint; inFlight: bigint }): void {
+  const { context, account, decision } = params;
+  if (decision.kind === 'none' && decision.uncovered <= 0n) return;
+  context.state.tally.plan({
+    step: context.state.world.step,
+    account,
+    kind: decision.kind,
+    required: usdOf(params.required),
+    inFlight: usdOf(params.inFlight),
+    allocations: decision.kind === 'none' ? [] : decision.legs.map((leg) => ({ id: leg.optionId, amount: usdOf(leg.relief) })),
+    uncovered: usdOf(decision.uncovered),
+  });
 }

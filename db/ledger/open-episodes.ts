@@ -1,0 +1,22 @@
+/**
+ * Open episodes with nothing in flight: every leg of every revision has ended (or none was
+ * planned). The closed loop looks at these again on a schedule, so a failed or refunded leg, or
+ * a trigger lost in a crash, never leaves an account at risk with nobody acting on it.
+ */
+import { sql } from 'drizzle-orm';
+import type { Hash } from 'viem';
+import type { LedgerExecutor } from '../client.js';
+import { LEG_ENDED_STATUSES } from '../leg-state-machine.js';
+
+const ENDED = sql.raw(LEG_ENDED_STATUSES.map((status) => `'${status}'`).join(', '));
+
+export async function openEpisodesAtRest(db: LedgerExecutor, limit = 10_000): Promise<Hash[]> {
+  const result = await db.execute<{ id: Hash }>(sql`
+    select s.id from shortfalls s
+    where s.status = 'open' and not exists (
+      select 1 from settlements t join legs l on l.settlement_id = t.id
+      where t.shortfall_id = s.id and l.status::text not in (${ENDED}))
+    order by s.detected_at
+    limit ${limit}`);
+  return result.rows.map((row) => row.id);
+}

@@ -1,0 +1,1 @@
+ALTER TABLE "legs" ADD CONSTRAINT "legs_collateral_relief_check" CHECK ("legs"."kind" <> 'collateral' or "legs"."relief" = "legs"."amount");

@@ -1,0 +1,101 @@
+/**
+ * The node's side of the decision core (DESIGN.md section 7b): the snapshot of one open
+ * episode, filled from the ledger (the watcher's latest assessment, the legs in flight, the
+ * routes that already failed) and the chains (the engine's view, positions, sources net of
+ * reservations), and the core's decision turned into the ledger's revision. Nothing is
+ * decided here.
+ */
+import type { Address, Hash } from 'viem';
+import { VALUE_SCALE } from '../../chains/protocol/units.js';
+import { hasLegEnded, type EpisodeState, type PlannedLeg, type RecordSettlementParameters } from '../../db/index.js';
+import type { PolicyDecision, PolicyInFlight, PolicySnapshot, PolicyTerms } from '../policy/index.js';
+import { sourceKey, type AccountWorld } from './chain-world.js';
+
+export interface NodeSnapshotParameters {
+  readonly state: EpisodeState;
+  readonly world: AccountWorld;
+  readonly chainKey: string;
+  readonly terms: Omit<PolicyTerms, 'homeGasUsd'>;
+  /** Expected seconds from send to credit per transport, for legs in flight. */
+  readonly latencySeconds: Readonly<Record<string, number>>;
+  readonly now: Date;
+}
+
+export function nodeSnapshot(params: NodeSnapshotParameters): PolicySnapshot {
+  const { state, world, now } = params;
+  // The watcher's last required amount may predate a credit or a close the engine already shows,
+  // and a leg that landed must not be planned twice: it is moved by the equity the engine shows
+  // since, and compared with the target level of the positions now (at the watcher's m_eff);
+  // the larger stands, as a stale view never counts as healthy.
+  const latest = state.latestAssessment;
+  const sinceWatcher = latest.requiredAmount - (world.health.equity - latest.equity);
+  const targetLevel = world.positions.reduce((sum, position) => sum + Number(position.notional) * position.targetFraction, 0);
+  const fromPositions = BigInt(Math.ceil(targetLevel)) - world.health.equity;
+  const required = sinceWatcher > fromPositions ? sinceWatcher : fromPositions;
+  const legs = state.revisions.flatMap((revision) => revision.legs);
+  const inFlight: PolicyInFlight[] = legs
+    .filter((leg) => !hasLegEnded(leg.status))
+    .map((leg) => {
+      if (leg.kind === 'local' || leg.transport === null) return { relief: leg.relief, etaSeconds: 0 };
+      const expected = params.latencySeconds[leg.transport] ?? 0;
+      const remaining = expected - (now.getTime() - leg.createdAt.getTime()) / 1000;
+      // Overdue: no longer expected soon, so it does not hold back a home action.
+      return { relief: leg.relief, etaSeconds: remaining > 0 ? remaining : expected };
+    });
+  const avoid = legs.flatMap((leg) =>
+    (leg.status === 'failed' || leg.status === 'refunded') && leg.kind !== 'local' && leg.transport !== null ? [{ chainId: leg.sourceChainId, kind: leg.kind, transport: leg.transport }] : [],
+  );
+  return {
+    account: state.account,
+    chainId: state.chainId,
+    chainKey: params.chainKey,
+    assessment: { atRisk: state.open, equity: world.health.equity, maintenance: world.health.maintenance, initial: world.health.initial, required: required > 0n ? required : 0n },
+    positions: world.positions,
+    inFlight,
+    sources: world.sources,
+    avoid,
+    terms: { ...params.terms, homeGasUsd: world.homeGasUsd },
+  };
+}
+
+/** The decision's legs as the ledger records them: sizes from notionals at the prices read, reservations as read. */
+export function revisionRecord(params: {
+  shortfallId: Hash;
+  revision: number;
+  state: EpisodeState;
+  world: AccountWorld;
+  decision: Extract<PolicyDecision, { kind: 'plan' | 'home' }>;
+  deadline: Date;
+}): RecordSettlementParameters {
+  const { state, world, decision } = params;
+  const legs: PlannedLeg[] = decision.legs.map((leg) => {
+    const common = { destinationChainId: state.chainId, account: state.account as Address, amount: leg.amount, relief: leg.relief, deadline: params.deadline };
+    if (leg.kind === 'local') {
+      return { ...common, kind: 'local', sourceChainId: state.chainId, transport: null, marketId: leg.marketId as Hash, positionSize: sizeOf(world, leg.marketId, leg.amount) };
+    }
+    const reservation = world.observed.get(sourceKey(leg.kind, leg.sourceChainId));
+    const base = { ...common, kind: leg.kind, sourceChainId: leg.sourceChainId, transport: leg.transport, ...(reservation ? { reservation } : {}) };
+    return leg.kind === 'collateral' ? base : { ...base, marketId: leg.marketId as Hash, positionSize: sizeOf(world, leg.marketId, leg.absorbNotional) };
+  });
+  const covered = decision.legs.reduce((sum, leg) => sum + leg.relief, 0n);
+  const required = covered + decision.uncovered;
+  return {
+    shortfallId: params.shortfallId,
+    revision: params.revision,
+    requiredAmount: required,
+    coveredAmount: covered,
+    plannedCostUsd: (decision.kind === 'plan' ? decision.plan.totalCost : 0).toFixed(6),
+    plan: decision.kind === 'plan' ? { decision: 'plan', need: decision.need.toString(), ...decision.plan } : { decision: 'home', need: decision.need.toString(), reason: decision.reason },
+    legs,
+  };
+}
+
+/** The signed size of `notional` (base units at the oracle) of the account's position in `market`, never more than it holds. */
+function sizeOf(world: AccountWorld, market: string, notional: bigint): bigint {
+  const position = world.markets.get(market);
+  if (!position || position.price <= 0n) return 0n;
+  const held = position.size < 0n ? -position.size : position.size;
+  const wanted = (notional * VALUE_SCALE) / position.price;
+  const size = wanted < held ? wanted : held;
+  return position.size < 0n ? -size : size;
+}

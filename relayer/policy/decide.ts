@@ -1,0 +1,83 @@
+/**
+ * The decision core (DESIGN.md section 7b): the next action for one account, from a snapshot
+ * alone. The node and the simulator both act on what this returns and on nothing else.
+ *
+ * 1. Not at risk: nothing.
+ * 2. Below maintenance, with what lands before the next block not enough to restore it: a
+ *    home action now, the smallest partial liquidation of the largest position that restores
+ *    maintenance (the engine lets any keeper liquidate below it, bluntly, if we do not).
+ * 3. Otherwise, if required minus in flight is worth a transaction: the planner's cheapest
+ *    cover of it over the sources and (below maintenance) a partial liquidation, as a plan
+ *    revision; never more than that need, never more of a source than it holds unreserved.
+ */
+import { plan } from '../planner/plan.js';
+import type { PolicyDecision, PolicyLeg } from './decision.js';
+import { homeClose, marketTerms } from './market-terms.js';
+import { largestPosition, localLeg, policyOptions } from './options.js';
+import type { PolicySnapshot } from './snapshot.js';
+import { usdOf } from './usd.js';
+import { validateSnapshot } from './validate-snapshot.js';
+
+export function decide(snapshot: PolicySnapshot): PolicyDecision {
+  validateSnapshot(snapshot);
+  const { assessment } = snapshot;
+  const inFlight = snapshot.inFlight.reduce((sum, leg) => sum + leg.relief, 0n);
+  const need = assessment.required - inFlight;
+  if (!assessment.atRisk) return { kind: 'none', reason: 'not at risk', need, uncovered: 0n };
+
+  const home = homeAction(snapshot, need);
+  if (home) return home;
+
+  if (need <= 0n) return { kind: 'none', reason: 'in flight covers it', need, uncovered: 0n };
+  if (need < snapshot.terms.minAction) return { kind: 'none', reason: 'below the smallest action', need, uncovered: 0n };
+  const needUsd = usdOf(need);
+  const riskPerSecond = snapshot.terms.riskPerSecondPerUsd * needUsd;
+  const options = policyOptions({ snapshot, riskPerSecond });
+  const result = plan({ required: needUsd, riskPerSecond, options: options.map(({ option }) => option) });
+  const byId = new Map(options.map((option) => [option.option.id, option]));
+  const legs = capRelief(
+    result.allocations.flatMap((allocation) => {
+      const leg = byId.get(allocation.id)?.leg(allocation.amount);
+      return leg && leg.amount > 0n && (leg.kind !== 'liquidity' || leg.absorbNotional > 0n) ? [leg] : [];
+    }),
+    need,
+  );
+  const covered = legs.reduce((sum, leg) => sum + leg.relief, 0n);
+  // What the legs do not relieve: capacity short, or a takeover cut to what another vault's left.
+  // (A base unit per leg short is the rounding down of amounts, not a gap.)
+  const uncovered = need - covered > BigInt(legs.length) ? need - covered : 0n;
+  if (legs.length === 0) return { kind: 'none', reason: 'no source can cover it', need, uncovered: need };
+  return { kind: 'plan', need, legs, uncovered, plan: result };
+}
+
+/** Relief adds up to at most the need, whatever the float rounding did. */
+function capRelief(legs: PolicyLeg[], need: bigint): PolicyLeg[] {
+  let left = need;
+  return legs.map((leg) => {
+    const relief = leg.relief < left ? leg.relief : left > 0n ? left : 0n;
+    left -= relief;
+    return relief === leg.relief ? leg : { ...leg, relief };
+  });
+}
+
+function homeAction(snapshot: PolicySnapshot, need: bigint): PolicyDecision | undefined {
+  const { equity, maintenance } = snapshot.assessment;
+  const landing = snapshot.inFlight.filter((leg) => leg.etaSeconds <= snapshot.terms.homeLatencySeconds).reduce((sum, leg) => sum + leg.relief, 0n);
+  const deficit = maintenance - equity - landing;
+  if (equity >= maintenance || deficit <= 0n) return undefined;
+  const position = largestPosition(snapshot.positions);
+  if (!position) return undefined;
+  const terms = marketTerms(position);
+  const cap = homeClose(terms, usdOf(deficit));
+  if (!(cap > 0)) return undefined;
+  const leg = localLeg({ snapshot, position, terms, relief: Number.POSITIVE_INFINITY, cap });
+  if (leg.amount <= 0n) return undefined;
+  const relief = leg.relief < need ? leg.relief : need > 0n ? need : 0n;
+  return {
+    kind: 'home',
+    reason: `below maintenance by ${usdOf(maintenance - equity).toFixed(2)} USD and ${usdOf(landing).toFixed(2)} USD lands within ${snapshot.terms.homeLatencySeconds} s`,
+    need,
+    legs: [{ ...leg, relief }],
+    uncovered: 0n,
+  };
+}

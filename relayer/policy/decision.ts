@@ -1,0 +1,58 @@
+import type { Transport } from '../../db/index.js';
+import type { Plan } from '../planner/types.js';
+
+/**
+ * One leg the core decided, in base units. `amount` is what the leg moves: the surplus a
+ * collateral leg brings, the margin a liquidity leg gives the backstop, the notional a local
+ * leg closes. `relief` is the part of the required amount it is meant to cover.
+ */
+export type PolicyLeg =
+  | {
+      readonly kind: 'collateral';
+      readonly optionId: string;
+      readonly sourceChainId: number;
+      readonly transport: Transport;
+      readonly amount: bigint;
+      readonly relief: bigint;
+      readonly latencySeconds: number;
+    }
+  | {
+      readonly kind: 'liquidity';
+      readonly optionId: string;
+      readonly sourceChainId: number;
+      readonly transport: Transport;
+      readonly amount: bigint;
+      readonly relief: bigint;
+      readonly latencySeconds: number;
+      readonly marketId: string;
+      /** The most notional (base units, at the oracle) the backstop absorbs when it lands. */
+      readonly absorbNotional: bigint;
+    }
+  | {
+      readonly kind: 'local';
+      readonly optionId: string;
+      readonly sourceChainId: number;
+      readonly amount: bigint;
+      readonly relief: bigint;
+      readonly latencySeconds: number;
+      readonly marketId: string;
+    };
+
+export type NoActionReason = 'not at risk' | 'in flight covers it' | 'below the smallest action' | 'no source can cover it';
+
+export type PolicyDecision =
+  | {
+      readonly kind: 'none';
+      readonly reason: NoActionReason;
+      /** Required minus in flight (may be negative). */
+      readonly need: bigint;
+      /** What no source could cover. */
+      readonly uncovered: bigint;
+    }
+  /**
+   * Below maintenance, with nothing landing before a keeper could liquidate it bluntly: the
+   * smallest partial liquidation that restores maintenance, now, on the account's own chain.
+   */
+  | { readonly kind: 'home'; readonly reason: string; readonly need: bigint; readonly legs: readonly PolicyLeg[]; readonly uncovered: 0n }
+  /** A plan revision over the sources: the cheapest cover of required minus in flight. */
+  | { readonly kind: 'plan'; readonly need: bigint; readonly legs: readonly PolicyLeg[]; readonly uncovered: bigint; readonly plan: Plan };

@@ -1,0 +1,87 @@
+/**
+ * What the decision core sees of one account and its world (DESIGN.md section 7b). The node
+ * fills it from the chains and the ledger, the simulator from its world; the core decides from
+ * it alone. Money is collateral base units (6-decimal USD) as bigint; fractions, prices of
+ * waiting and gas estimates are plain numbers, as the planner takes them.
+ */
+import type { Transport } from '../../db/index.js';
+
+export interface PolicyAssessment {
+  /** The risk module's verdict: the account breaches (or is forecast to breach) its warn level. */
+  readonly atRisk: boolean;
+  /** E, signed. */
+  readonly equity: bigint;
+  /** MM at the static fractions: below it the engine lets anyone liquidate. */
+  readonly maintenance: bigint;
+  /** IM: below it the backstop may absorb. */
+  readonly initial: bigint;
+  /** What restores E >= MM_eff (1 + target), and no more. */
+  readonly required: bigint;
+}
+
+/** One open position at its chain's oracle. */
+export interface PolicyPosition {
+  readonly marketId: string;
+  /** |p| P in base units. */
+  readonly notional: bigint;
+  readonly long: boolean;
+  readonly maintenanceFraction: number;
+  readonly initialFraction: number;
+  /** m_eff (1 + target): the requirement the required amount restores, per USD of notional. */
+  readonly targetFraction: number;
+  /** Taken by a liquidation or an absorption, per USD of notional. */
+  readonly penalty: number;
+  /** The pool a partial liquidation closes into: its quote reserve (base units) and fee. */
+  readonly pool: { readonly quoteReserve: bigint; readonly fee: number };
+}
+
+/** Value already on its way to the account: what it will cover, and when it lands. */
+export interface PolicyInFlight {
+  readonly relief: bigint;
+  /** Seconds from now until it is credited (0: due now). */
+  readonly etaSeconds: number;
+}
+
+export interface PolicyRoute {
+  readonly transport: Transport;
+  /** Gas on both chains plus the message fee, USD. */
+  readonly fixedCostUsd: number;
+  /** Expected seconds from send to credit. */
+  readonly latencySeconds: number;
+}
+
+/** Value on another chain that can be brought to the account's chain. */
+export interface PolicySource {
+  /** `collateral`: the account's own consented surplus there; `liquidity`: the vault's reserve there. */
+  readonly kind: 'collateral' | 'liquidity';
+  readonly chainId: number;
+  readonly key: string;
+  /** What it holds now, net of what other plans have reserved (base units). */
+  readonly capacity: bigint;
+  readonly routes: readonly PolicyRoute[];
+}
+
+export interface PolicyTerms {
+  /** The price of waiting, per second and per USD still needed. */
+  readonly riskPerSecondPerUsd: number;
+  /** A need below this (base units) is not worth a transaction. */
+  readonly minAction: bigint;
+  /** The vault's opportunity cost per USD of margin it commits to a takeover. */
+  readonly liquidityRate: number;
+  /** A home action's gas (USD) and seconds until it is mined. */
+  readonly homeGasUsd: number;
+  readonly homeLatencySeconds: number;
+}
+
+export interface PolicySnapshot {
+  readonly account: string;
+  readonly chainId: number;
+  readonly chainKey: string;
+  readonly assessment: PolicyAssessment;
+  readonly positions: readonly PolicyPosition[];
+  readonly inFlight: readonly PolicyInFlight[];
+  readonly sources: readonly PolicySource[];
+  /** Routes this episode already saw fail or miss their SLA: planned around. */
+  readonly avoid: readonly { readonly chainId: number; readonly kind: 'collateral' | 'liquidity'; readonly transport: Transport }[];
+  readonly terms: PolicyTerms;
+}

@@ -1,0 +1,74 @@
+/**
+ * A snapshot is data from outside the core (chain reads, the ledger, a simulated world): one
+ * that cannot describe a real account is refused with the field that is wrong, before any
+ * decision is taken from it.
+ */
+import { TRANSPORTS } from '../../db/index.js';
+import { RelayerError } from '../errors.js';
+import type { PolicySnapshot } from './snapshot.js';
+
+export class SnapshotError extends RelayerError {
+  override name = 'SnapshotError';
+}
+
+const SOURCE_KINDS = ['collateral', 'liquidity'] as const;
+
+export function validateSnapshot(snapshot: PolicySnapshot): void {
+  const { assessment, terms } = snapshot;
+  nonNegativeUnits('assessment.maintenance', assessment.maintenance);
+  nonNegativeUnits('assessment.initial', assessment.initial);
+  nonNegativeUnits('assessment.required', assessment.required);
+  units('assessment.equity', assessment.equity);
+  nonNegativeNumber('terms.riskPerSecondPerUsd', terms.riskPerSecondPerUsd);
+  nonNegativeUnits('terms.minAction', terms.minAction);
+  nonNegativeNumber('terms.liquidityRate', terms.liquidityRate);
+  nonNegativeNumber('terms.homeGasUsd', terms.homeGasUsd);
+  nonNegativeNumber('terms.homeLatencySeconds', terms.homeLatencySeconds);
+  snapshot.positions.forEach((position, i) => {
+    const at = `positions[${i}]`;
+    nonNegativeUnits(`${at}.notional`, position.notional);
+    nonNegativeUnits(`${at}.pool.quoteReserve`, position.pool.quoteReserve);
+    for (const field of ['maintenanceFraction', 'initialFraction', 'targetFraction', 'penalty'] as const) fraction(`${at}.${field}`, position[field]);
+    fraction(`${at}.pool.fee`, position.pool.fee);
+  });
+  snapshot.inFlight.forEach((leg, i) => {
+    nonNegativeUnits(`inFlight[${i}].relief`, leg.relief);
+    nonNegativeNumber(`inFlight[${i}].etaSeconds`, leg.etaSeconds);
+  });
+  snapshot.avoid.forEach((route, i) => {
+    if (!(SOURCE_KINDS as readonly string[]).includes(route.kind)) fail(`avoid[${i}].kind`, `must be one of ${SOURCE_KINDS.join(', ')}, not ${JSON.stringify(route.kind)}`);
+    if (!(TRANSPORTS as readonly string[]).includes(route.transport)) fail(`avoid[${i}].transport`, `must be one of ${TRANSPORTS.join(', ')}, not ${JSON.stringify(route.transport)}`);
+  });
+  snapshot.sources.forEach((source, i) => {
+    const at = `sources[${i}]`;
+    if (!(SOURCE_KINDS as readonly string[]).includes(source.kind)) fail(`${at}.kind`, `must be one of ${SOURCE_KINDS.join(', ')}, not ${JSON.stringify(source.kind)}`);
+    nonNegativeUnits(`${at}.capacity`, source.capacity);
+    source.routes.forEach((route, j) => {
+      if (!(TRANSPORTS as readonly string[]).includes(route.transport)) fail(`${at}.routes[${j}].transport`, `must be one of ${TRANSPORTS.join(', ')}`);
+      nonNegativeNumber(`${at}.routes[${j}].fixedCostUsd`, route.fixedCostUsd);
+      nonNegativeNumber(`${at}.routes[${j}].latencySeconds`, route.latencySeconds);
+    });
+  });
+}
+
+function fail(field: string, problem: string): never {
+  throw new SnapshotError(`policy snapshot: ${field}: ${problem}`);
+}
+
+function units(field: string, value: bigint): void {
+  if (typeof value !== 'bigint') fail(field, `must be an amount in base units (bigint), not ${typeof value}`);
+}
+
+function nonNegativeUnits(field: string, value: bigint): void {
+  units(field, value);
+  if (value < 0n) fail(field, `must not be negative (${value})`);
+}
+
+function nonNegativeNumber(field: string, value: number): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) fail(field, `must be a finite non-negative number, not ${String(value)}`);
+}
+
+function fraction(field: string, value: number): void {
+  nonNegativeNumber(field, value);
+  if (value >= 1) fail(field, `must be a fraction below 1, not ${value}`);
+}

@@ -1,0 +1,119 @@
+/**
+ * The simulator's side of the decision core (DESIGN.md section 7b): the snapshot of one account
+ * and its world, filled from a run's state as the node fills it from the chains and the ledger.
+ * Nothing is decided here.
+ * - assessment: the node's risk module through the RiskBridge (at risk, E, MM, IM, required);
+ * - positions: each open position at its home oracle, with its fractions, m_eff (1 + target),
+ *   penalty, and its home pool's USD reserve and fee;
+ * - in flight: every leg sent to the account and not landed, with its relief and seconds to go;
+ * - sources: the account's consented surplus on each other chain (collateral), and each OTHER
+ *   chain's vault capacity (liquidity; vault-capacity.ts), each with a route per transport the
+ *   source chain has: gas on both chains plus the message fee, and the latency the world will
+ *   really take (whole steps, at least one);
+ * - terms: the scenario's price of waiting, a 1 USD minimum action, no charge for the vault's
+ *   margin, the home chain's gas, and one step for a home action.
+ * USD floats become base units with the core's rounding: amounts a source holds down,
+ * requirements up.
+ * One clamp: the core takes m_eff (1 + target) as a fraction below 1, but in a violent crash the
+ * risk module's m_eff (z sigma sqrt(T)) goes past it (the requirement exceeds the notional:
+ * nothing short of closing everything restores the target). It is handed to the core as just
+ * below 1, which asks for exactly that; the required amount stays the module's.
+ */
+import { unitsDown, unitsUp, type PolicyPosition, type PolicyRoute, type PolicySnapshot, type PolicySource } from '../../../policy/index.js';
+import type { Assessment } from '../../risk-bridge.js';
+import { TRANSPORTS } from '../../scenario/schema.js';
+import type { RunState } from '../../strategy.js';
+import { stepsFor, type Arrival } from './arrivals.js';
+import { vaultCapacity } from './vault-capacity.js';
+
+/** A need below this (USD) is not worth a transaction. */
+export const MIN_ACTION_USD = 1;
+/** The largest target fraction the core accepts (it refuses 1 and above). */
+export const MAX_TARGET_FRACTION = 1 - 1e-6;
+
+export function simulatedSnapshot(params: {
+  state: RunState;
+  account: number;
+  assessment: Assessment;
+  /** m_eff (1 + target) per market of the account's home chain, now. */
+  targetRates: Float64Array;
+  inFlight: readonly Arrival[];
+}): PolicySnapshot {
+  const { state, account, assessment, targetRates } = params;
+  const { book, world, scenario } = state;
+  const home = book.home[account] ?? 0;
+  const positions: PolicyPosition[] = [];
+  const end = book.positionStart[account + 1] ?? 0;
+  for (let k = book.positionStart[account] ?? 0; k < end; k++) {
+    const size = book.positionSize[k] ?? 0;
+    if (size === 0) continue;
+    const market = book.positionMarket[k] ?? 0;
+    const slot = world.slot(home, market);
+    const pool = world.pool(slot);
+    positions.push({
+      marketId: scenario.markets[market]?.id ?? String(market),
+      notional: unitsDown(Math.abs(size) * (world.oraclePrices[slot] ?? 0)),
+      long: size > 0,
+      maintenanceFraction: state.maintenance[market] ?? 0,
+      initialFraction: state.initial[market] ?? 0,
+      targetFraction: Math.min(targetRates[market] ?? 0, MAX_TARGET_FRACTION),
+      penalty: state.penalty[market] ?? 0,
+      pool: { quoteReserve: unitsDown(pool.usdReserve(world.fundamental(market))), fee: pool.fee },
+    });
+  }
+  const sources: PolicySource[] = [];
+  if (book.optedIn[account] === 1) {
+    const remoteEnd = book.remoteStart[account + 1] ?? 0;
+    for (let r = book.remoteStart[account] ?? 0; r < remoteEnd; r++) {
+      const chain = book.remoteChain[r] ?? 0;
+      if (chain === home) continue;
+      sources.push({ kind: 'collateral', chainId: chain, key: chainKey(state, chain), capacity: unitsDown(book.remoteCollateral[r] ?? 0), routes: routes(state, chain, home) });
+    }
+  }
+  for (let chain = 0; chain < world.chainCount; chain++) {
+    if (chain === home) continue;
+    sources.push({ kind: 'liquidity', chainId: chain, key: chainKey(state, chain), capacity: unitsDown(vaultCapacity(state, chain)), routes: routes(state, chain, home) });
+  }
+  return {
+    account: `#${account}`,
+    chainId: home,
+    chainKey: chainKey(state, home),
+    assessment: {
+      atRisk: assessment.atRisk,
+      equity: assessment.equity,
+      maintenance: assessment.maintenance,
+      initial: assessment.initial,
+      required: assessment.required,
+    },
+    positions,
+    inFlight: params.inFlight.map((leg) => ({ relief: leg.relief, etaSeconds: Math.max(0, leg.dueStep - world.step) * world.stepSeconds })),
+    sources,
+    avoid: [],
+    terms: {
+      riskPerSecondPerUsd: scenario.strategies.relayer.riskPerSecondPerUsd,
+      minAction: unitsUp(MIN_ACTION_USD),
+      liquidityRate: 0,
+      homeGasUsd: gasUsd(state, home),
+      homeLatencySeconds: world.stepSeconds,
+    },
+  };
+}
+
+/** Messages from `source` to `home`, one per transport the source chain has. */
+function routes(state: RunState, source: number, home: number): PolicyRoute[] {
+  const transports = state.scenario.chains[source]?.transports ?? {};
+  const stepSeconds = state.world.stepSeconds;
+  return TRANSPORTS.flatMap((transport) => {
+    const route = transports[transport];
+    if (route === undefined) return [];
+    return [{ transport, fixedCostUsd: gasUsd(state, source) + gasUsd(state, home) + route.feeUsd, latencySeconds: stepsFor(route.latencySeconds, stepSeconds) * stepSeconds }];
+  });
+}
+
+function chainKey(state: RunState, chain: number): string {
+  return state.scenario.chains[chain]?.key ?? String(chain);
+}
+
+function gasUsd(state: RunState, chain: number): number {
+  return state.scenario.chains[chain]?.gasUsd ?? 0;
+}
