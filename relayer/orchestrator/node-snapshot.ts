@@ -95,7 +95,9 @@ function sizeOf(world: AccountWorld, market: string, notional: bigint): bigint {
   const position = world.markets.get(market);
   if (!position || position.price <= 0n) return 0n;
   const held = position.size < 0n ? -position.size : position.size;
-  const wanted = (notional * VALUE_SCALE) / position.price;
+  // All of it when the plan takes all of it (the notional was rounded, the size must not leave dust).
+  const heldNotional = (held * position.price) / VALUE_SCALE;
+  const wanted = notional >= heldNotional ? held : (notional * VALUE_SCALE) / position.price;
   const size = wanted < held ? wanted : held;
   return position.size < 0n ? -size : size;
 }

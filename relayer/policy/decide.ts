@@ -18,6 +18,9 @@ import type { PolicySnapshot } from './snapshot.js';
 import { usdOf } from './usd.js';
 import { validateSnapshot } from './validate-snapshot.js';
 
+/** MarginEngine.HEALTH_ROUNDING_MARGIN: base units added to a deficit when sizing a close. */
+const HEALTH_ROUNDING_MARGIN = 4n;
+
 export function decide(snapshot: PolicySnapshot): PolicyDecision {
   validateSnapshot(snapshot);
   const { assessment } = snapshot;
@@ -63,12 +66,13 @@ function capRelief(legs: PolicyLeg[], need: bigint): PolicyLeg[] {
 function homeAction(snapshot: PolicySnapshot, need: bigint): PolicyDecision | undefined {
   const { equity, maintenance } = snapshot.assessment;
   const landing = snapshot.inFlight.filter((leg) => leg.etaSeconds <= snapshot.terms.homeLatencySeconds).reduce((sum, leg) => sum + leg.relief, 0n);
-  const deficit = maintenance - equity - landing;
-  if (equity >= maintenance || deficit <= 0n) return undefined;
+  // Sized like the engine's cap, a few base units over the deficit, so rounding never leaves it one unit short.
+  const deficit = maintenance - equity - landing + HEALTH_ROUNDING_MARGIN;
+  if (equity >= maintenance || deficit <= HEALTH_ROUNDING_MARGIN) return undefined;
   const position = largestPosition(snapshot.positions);
   if (!position) return undefined;
   const terms = marketTerms(position);
-  const cap = homeClose(terms, usdOf(deficit));
+  const cap = homeClose(terms, usdOf(deficit), equity < 0n);
   if (!(cap > 0)) return undefined;
   const leg = localLeg({ snapshot, position, terms, relief: Number.POSITIVE_INFINITY, cap });
   if (leg.amount <= 0n) return undefined;

@@ -54,7 +54,7 @@ export function closeLoss(terms: MarketTerms, x: number): number {
 export const closeRelief = (terms: MarketTerms, x: number): number => terms.target * x - closeLoss(terms, x);
 
 /** How far closing x brings equity back toward maintenance. */
-const closeMaintenanceGain = (terms: MarketTerms, x: number): number => terms.maintenance * x - closeLoss(terms, x);
+export const closeMaintenanceGain = (terms: MarketTerms, x: number): number => terms.maintenance * x - closeLoss(terms, x);
 
 /**
  * The engine's cap on a partial liquidation for a maintenance deficit (USD): the smallest close
@@ -68,15 +68,19 @@ export function liquidationCap(terms: MarketTerms, deficit: number): number {
 
 /**
  * The close a home action makes for a maintenance deficit: the engine's cap when that restores
- * maintenance; otherwise the close that brings equity closest to it, and none when every close
- * would leave the account further below (closing all into a thin pool can cost more than it frees).
+ * maintenance; otherwise, for an account with equity left, the close that brings equity closest
+ * to it, and none when every close would leave it further below (closing all into a thin pool can
+ * cost more than it frees).
  */
-export function homeClose(terms: MarketTerms, deficit: number): number {
+export function homeClose(terms: MarketTerms, deficit: number, bankrupt: boolean): number {
   if (deficit <= 0) return 0;
   const whole = closable(terms);
   const gain = (x: number) => closeMaintenanceGain(terms, x);
   const restoring = smallestReaching(gain, deficit, whole);
   if (restoring !== undefined) return restoring;
+  // Negative equity is bad debt already: closing everything lets the insurance fund cover it
+  // (the engine covers only a flat account), where a partial close would leave it open.
+  if (bankrupt) return whole;
   const best = gain(whole) >= gain(peak(gain, whole)) ? whole : peak(gain, whole);
   return gain(best) > 0 ? best : 0;
 }

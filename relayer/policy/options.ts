@@ -15,9 +15,12 @@
  */
 import type { PlanOption } from '../planner/types.js';
 import type { PolicyLeg } from './decision.js';
-import { absorbCap, absorbRelief, closeForRelief, closeRelief, liquidationCap, marketTerms, type MarketTerms } from './market-terms.js';
+import { absorbCap, absorbRelief, closeForRelief, closeMaintenanceGain, closeRelief, liquidationCap, marketTerms, type MarketTerms } from './market-terms.js';
 import type { PolicyPosition, PolicyRoute, PolicySnapshot, PolicySource } from './snapshot.js';
 import { minUnits, unitsDown, unitsUp, usdOf } from './usd.js';
+
+/** Below this notional (USD) a position's remainder is closed with the rest. */
+const DUST_USD = 10;
 
 export interface PolicyOption {
   readonly option: PlanOption;
@@ -131,7 +134,10 @@ function localOption(snapshot: PolicySnapshot, position: PolicyPosition): Policy
 /** The close whose relief is `relief` (all of the cap when no smaller close reaches it). */
 export function localLeg(params: { snapshot: PolicySnapshot; position: PolicyPosition; terms: MarketTerms; relief: number; cap: number }): PolicyLeg {
   const { snapshot, position, terms, relief, cap } = params;
-  const notional = closeForRelief(terms, relief, cap) ?? cap;
+  const planned = closeForRelief(terms, relief, cap) ?? cap;
+  // A remainder too small to be worth its own transaction goes with this close.
+  const whole = terms.notional - planned < DUST_USD && cap >= terms.notional - DUST_USD && closeMaintenanceGain(terms, terms.notional) >= closeMaintenanceGain(terms, planned);
+  const notional = whole ? terms.notional : planned;
   return {
     kind: 'local',
     optionId: `local:${snapshot.chainKey}`,

@@ -28,7 +28,9 @@ export function validateSnapshot(snapshot: PolicySnapshot): void {
     const at = `positions[${i}]`;
     nonNegativeUnits(`${at}.notional`, position.notional);
     nonNegativeUnits(`${at}.pool.quoteReserve`, position.pool.quoteReserve);
-    for (const field of ['maintenanceFraction', 'initialFraction', 'targetFraction', 'penalty'] as const) fraction(`${at}.${field}`, position[field]);
+    for (const field of ['maintenanceFraction', 'initialFraction', 'penalty'] as const) fraction(`${at}.${field}`, position[field]);
+    // m_eff (1 + target) passes 1 in a fast crash: a requirement above the notional is still a requirement.
+    nonNegativeNumber(`${at}.targetFraction`, position.targetFraction);
     fraction(`${at}.pool.fee`, position.pool.fee);
   });
   snapshot.inFlight.forEach((leg, i) => {

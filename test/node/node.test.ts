@@ -39,14 +39,16 @@ describe('a node on the devnet', () => {
   it('settles a reported shortfall and answers for it over HTTP, then stops with nothing left active', async () => {
     const { config, env } = nodeConfigForDevnet({ manifest: h.manifest, redisPrefix: prefix() });
     node = await startNode(await resolveNodeConfig({ value: config, source: 'devnet', env: { ...env, DATABASE_URL: database.url } }));
+    // As a watcher reports it: the engine's equity and maintenance now (the node takes what moves since from the engine).
+    const view = await h.account(h.alpha, traderAddress(0));
     const report: ShortfallReport = {
       chainId: h.alpha.chainId,
       engine: h.alpha.contracts.marginEngine,
       account: traderAddress(0),
       episode: '1',
       reason: 'breach',
-      equity: String(usd('400')),
-      maintenance: String(usd('450')),
+      equity: String(view.equity),
+      maintenance: String(view.maintenanceMargin),
       requiredAmount: String(usd('120')),
       mEff: 0.05,
       detectedBlock: '1',

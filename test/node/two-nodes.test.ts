@@ -52,14 +52,16 @@ describe('two nodes against one Redis and one Postgres', () => {
     expect(chainsLed).toEqual(['alpha', 'beta', 'gamma']);
 
     // Work from both nodes' queues: reports arrive through either; any worker may take them.
-    const reports: ShortfallReport[] = Array.from({ length: 12 }, (_, n) => ({
+    // As a watcher reports them: the engine's equity and maintenance now (the node takes what moves since from the engine).
+    const views = await Promise.all(Array.from({ length: 12 }, (_, n) => h.account(h.alpha, traderAddress(n))));
+    const reports: ShortfallReport[] = views.map((view, n) => ({
       chainId: h.alpha.chainId,
       engine: h.alpha.contracts.marginEngine,
       account: traderAddress(n),
       episode: '1',
       reason: 'breach',
-      equity: String(usd('50')),
-      maintenance: String(usd('80')),
+      equity: String(view.equity),
+      maintenance: String(view.maintenanceMargin),
       requiredAmount: String(usd('40')),
       mEff: 0.05,
       detectedBlock: '1',

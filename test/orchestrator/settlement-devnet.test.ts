@@ -162,7 +162,14 @@ async function settle(params: { report: ShortfallReport; worldSource: WorldSourc
     const ids = await Promise.all(Array.from({ length: params.times ?? 1 }, () => orchestrator.reportShortfall(params.report)));
     const shortfallId = ids[0] ?? '0x';
     expect(new Set(ids)).toEqual(new Set([shortfallId]));
-    await episodesAtRest(orchestrator.queues);
+    try {
+      await episodesAtRest(orchestrator.queues);
+    } catch (error) {
+      // What the closed loop did before it failed: each revision's legs.
+      const revisions = new Map((await ledger.db.select().from(settlements).where(eq(settlements.shortfallId, shortfallId))).map((r) => [r.id, r.revision]));
+      const done = (await legsOfShortfall(ledger.db, shortfallId)).map((l) => `r${revisions.get(l.settlementId)} ${l.kind} from ${l.sourceChainId}: amount ${l.amount}, relief ${l.relief}, ${l.status}`);
+      throw new Error(`${error instanceof Error ? error.message : String(error)}\nlegs recorded:\n${done.join('\n')}`, { cause: error });
+    }
     return await legsOfShortfall(ledger.db, shortfallId);
   } finally {
     await closeAndObliterate(orchestrator);

@@ -196,6 +196,10 @@ describe('a stuck leg past its deadline on its destination', () => {
     expect(sweep.expired).toEqual([legId]);
     expect(sweep.redriven).toEqual([]);
     expect(await queues.byName.deliveries.getJobState(jobId('deliver', legId))).toBe('unknown');
+    // A destination whose clock does not answer: the leg is left for the next sweep, not failed.
+    const blind = await sweepStuckLegs({ ledger: ledger.db, queues, chainTime: () => Promise.reject(new Error('connection refused')) });
+    expect(blind.skipped).toEqual([{ legId, reason: `cannot read the time on chain ${h.alpha.chainId} to judge a leg's deadline: connection refused; the next sweep tries again` }]);
+    expect(blind.redriven).toEqual([]);
     // By this machine's clock the deadline is still ahead: a leg is judged by its destination's.
     expect((await sweepStuckLegs({ ledger: ledger.db, queues })).redriven.map((leg) => [leg.legId, leg.job, leg.was])).toEqual([[legId, 'deliver', 'gone']]);
     await queues.byName.deliveries.obliterate({ force: true });

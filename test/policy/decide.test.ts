@@ -42,8 +42,8 @@ describe('the home action', () => {
     expect(decision.legs).toHaveLength(1);
     const leg = decision.legs[0];
     expect(leg).toMatchObject({ kind: 'local', marketId: 'ETH', sourceChainId: 1, latencySeconds: 12 });
-    // a = 0.03, D = 100, Y = 10,000,000: x = 3371.2040 (long), 3371.2301 (short).
-    const x = engineLiquidationCap({ deficit: 100, pool: 10_000_000, a: 0.03, long });
+    // a = 0.03, D = 100 plus the engine's 4-unit rounding margin, Y = 10,000,000: x = 3371.2040 (long), 3371.2301 (short).
+    const x = engineLiquidationCap({ deficit: 100.000004, pool: 10_000_000, a: 0.03, long });
     expect(x).toBeCloseTo(long ? 3371.204 : 3371.2301, 3);
     expect(usdOf(leg?.amount ?? 0n)).toBeCloseTo(x, 5);
     // Never more than the engine allows: its cap adds HEALTH_ROUNDING_MARGIN (4 base units) to D.
@@ -65,15 +65,15 @@ describe('the home action', () => {
   it('is taken when the relief in flight lands after the home latency, sized for what lands before it', () => {
     const late = decide(oneLong({ equityUsd: 400, inFlight: [{ relief: usd(100), etaSeconds: 60 }] }));
     expect(late.kind).toBe('home');
-    expect(usdOf(legsOf(late)[0]?.amount ?? 0n)).toBeCloseTo(engineLiquidationCap({ deficit: 100, pool: 10_000_000, a: 0.03, long: true }), 5);
+    expect(usdOf(legsOf(late)[0]?.amount ?? 0n)).toBeCloseTo(engineLiquidationCap({ deficit: 100.000004, pool: 10_000_000, a: 0.03, long: true }), 5);
     // 50 of the 100 USD deficit lands within 12 s: the close covers the other 50.
     const half = decide(oneLong({ equityUsd: 400, inFlight: [{ relief: usd(50), etaSeconds: 12 }, { relief: usd(80), etaSeconds: 13 }] }));
     expect(half.kind).toBe('home');
-    expect(usdOf(legsOf(half)[0]?.amount ?? 0n)).toBeCloseTo(engineLiquidationCap({ deficit: 50, pool: 10_000_000, a: 0.03, long: true }), 5);
+    expect(usdOf(legsOf(half)[0]?.amount ?? 0n)).toBeCloseTo(engineLiquidationCap({ deficit: 50.000004, pool: 10_000_000, a: 0.03, long: true }), 5);
     expect(half.need).toBe(usd(200 - 130));
   });
 
-  // BUG (fails today): no partial close restores maintenance here (the best, about 1,500 USD,
+  // Found as a bug and fixed: no partial close restores maintenance here (the best, about 1,500 USD,
   // gains about 23 USD of a 100 USD deficit), so the engine's cap is the whole position, and the
   // core closes all of it: penalty 200 + slippage 909 USD against 500 USD of requirement freed,
   // E - MM goes from -100 to -709 USD. For a thin short the same rule buys back all but 1e-9 of
@@ -185,7 +185,7 @@ describe('a liquidity leg', () => {
     expect(decision).toMatchObject({ kind: 'none', reason: 'no source can cover it', need: usd(400), uncovered: usd(400) });
   });
 
-  // BUG (fails today): target fraction 0.15 > im, E = 550: required 1,500 - 550 = 950 USD. The
+  // Found as a bug, now fixed: target fraction 0.15 > im, E = 550: required 1,500 - 550 = 950 USD. The
   // engine lets the backstop absorb at most (1,000 - 550) / (0.1 - 0.02) = 5,625 USD of notional,
   // which relieves 5,625 * 0.13 = 731.25 USD. Each vault's option is capped at that on its own,
   // so the planner takes both: 950 / 0.13 = 7,307.7 USD of absorptions planned on one position.

@@ -41,10 +41,12 @@ export function engineAbsorbUpTo(params: {
   const penaltyRate = state.penalty[market] ?? 0;
   const held = Math.abs(size);
   const perUnit = oracle * ((state.initial[market] ?? 0) - penaltyRate);
-  const cap = perUnit <= 0 ? held : Math.min(held, ((levels.initial - levels.equity + ROUNDING_MARGIN_USD) * (1 + OVERSHOOT)) / perUnit);
-  let absorbed = Math.min(params.maxSize, cap);
   const nearlyAll = (amount: number): boolean => amount >= held * (1 - WHOLE) || (held - amount) * oracle <= WHOLE_USD;
-  if (nearlyAll(cap) && nearlyAll(absorbed)) absorbed = held;
+  const exact = perUnit <= 0 ? held : Math.min(held, ((levels.initial - levels.equity + ROUNDING_MARGIN_USD) * (1 + OVERSHOOT)) / perUnit);
+  // The engine's rounding makes a cap within a rounding unit of the position the whole position.
+  const cap = nearlyAll(exact) ? held : exact;
+  let absorbed = Math.min(params.maxSize, cap);
+  if (nearlyAll(absorbed)) absorbed = Math.min(held, cap);
   if (!(absorbed > 0)) return undefined;
 
   const signed = size > 0 ? absorbed : -absorbed;

@@ -56,10 +56,11 @@ export function engineLiquidate(params: {
     return m * amount * oracle - slippage(amount) - penaltyRate * amount * oracle;
   };
   const capShare = smallestFraction(gain, (levels.maintenance - levels.equity + ROUNDING_MARGIN_USD) * (1 + OVERSHOOT)) ?? 1;
-  const cap = capShare * whole;
-  let closed = Math.min(params.notional / oracle, cap);
   const nearlyAll = (amount: number): boolean => amount >= held * (1 - WHOLE) || (held - amount) * oracle <= WHOLE_USD;
-  if (nearlyAll(cap) && nearlyAll(closed)) closed = held;
+  // The engine's rounding makes a cap within a rounding unit of the position the whole position.
+  const cap = nearlyAll(capShare * whole) ? whole : capShare * whole;
+  let closed = Math.min(params.notional / oracle, cap);
+  if (nearlyAll(closed)) closed = Math.min(held, cap);
   if (!(closed > 0)) return undefined;
 
   const entry = book.positionEntry[k] ?? 0;

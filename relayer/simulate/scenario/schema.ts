@@ -127,9 +127,10 @@ const relayerSchema = z.strictObject({
   /** What a second of waiting costs the plan, per USD of required amount. */
   riskPerSecondPerUsd: nonNegative.default(0.0001),
   /**
-   * 0 (default): the backstop holds what it absorbed to the end, marked at the oracle, and the
-   * vault carries the market move. > 0: it sells it back every step, but only while the pool
-   * stays within this fraction of the fundamental price.
+   * 0 (default): the backstop holds what it absorbed to the end and the vault carries the market
+   * move (its PnL marks the inventory at what selling it into the pools would fetch at the end).
+   * > 0: it sells it back every step, but only while the pool stays within this fraction of the
+   * fundamental price.
    */
   backstopUnwindImpact: z.number().min(0, 'must be in [0, 1)').lt(1, 'must be in [0, 1)').default(0),
 });

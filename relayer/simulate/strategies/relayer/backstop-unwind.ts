@@ -1,8 +1,9 @@
 /**
- * What the backstop does with the positions it absorbed. By default (`backstopUnwindImpact`
- * 0) it holds them to the end, marked at the oracle: absorption then has no market impact at
- * all (DESIGN.md section 1) and the vault carries the market move, reported as its PnL and
- * drawdown. With a budget > 0 it sells (or buys back) every step, but only while that keeps
+ * What the backstop does with the positions it absorbed (the simulated world's behaviour, not a
+ * decision of the core). By default (`backstopUnwindImpact` 0) it holds them to the end:
+ * absorption then has no market impact at all (DESIGN.md section 1) and the vault carries the
+ * market move, reported as its drawdown (at the oracle) and its PnL (the inventory at what
+ * selling it into the pools would fetch at the end). With a budget > 0 it sells (or buys back) every step, but only while that keeps
  * the pool within the budget of the fundamental price, so the unwinding never becomes the fire
  * sale it replaced. Slippage against the oracle counts as market cost; PnL goes to the vault.
  */
