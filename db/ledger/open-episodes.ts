@@ -10,13 +10,14 @@ import { LEG_ENDED_STATUSES } from '../leg-state-machine.js';
 
 const ENDED = sql.raw(LEG_ENDED_STATUSES.map((status) => `'${status}'`).join(', '));
 
-export async function openEpisodesAtRest(db: LedgerExecutor, limit = 10_000): Promise<Hash[]> {
+/** `quietMs`: an episode detected more recently has its first plan job still to run; it is not at rest yet. */
+export async function openEpisodesAtRest(db: LedgerExecutor, params: { quietMs: number; limit?: number }): Promise<Hash[]> {
   const result = await db.execute<{ id: Hash }>(sql`
     select s.id from shortfalls s
-    where s.status = 'open' and not exists (
+    where s.status = 'open' and s.detected_at < now() - make_interval(secs => ${params.quietMs / 1000}) and not exists (
       select 1 from settlements t join legs l on l.settlement_id = t.id
       where t.shortfall_id = s.id and l.status::text not in (${ENDED}))
     order by s.detected_at
-    limit ${limit}`);
+    limit ${params.limit ?? 10_000}`);
   return result.rows.map((row) => row.id);
 }

@@ -7,7 +7,7 @@
  */
 import type { Address, Hash } from 'viem';
 import { VALUE_SCALE } from '../../chains/protocol/units.js';
-import { hasLegEnded, type EpisodeState, type PlannedLeg, type RecordSettlementParameters } from '../../db/index.js';
+import { hasLegEnded, type EpisodeAssessment, type EpisodeState, type PlannedLeg, type RecordSettlementParameters } from '../../db/index.js';
 import type { PolicyDecision, PolicyInFlight, PolicySnapshot, PolicyTerms } from '../policy/index.js';
 import { sourceKey, type AccountWorld } from './chain-world.js';
 
@@ -24,23 +24,24 @@ export interface NodeSnapshotParameters {
 export function nodeSnapshot(params: NodeSnapshotParameters): PolicySnapshot {
   const { state, world, now } = params;
   // The watcher's last required amount may predate a credit or a close the engine already shows,
-  // and a leg that landed must not be planned twice: it is moved by the equity the engine shows
-  // since, and compared with the target level of the positions now (at the watcher's m_eff);
-  // the larger stands, as a stale view never counts as healthy.
+  // and a leg that landed must not be planned twice: it is moved by what the engine shows since
+  // (the equity one for one; the target level with the maintenance margin, which a close or a
+  // takeover lowers while its equity barely moves), and compared with the target level of the
+  // positions now (at the watcher's m_eff); the larger stands, as a stale view never counts as healthy.
   const latest = state.latestAssessment;
-  const sinceWatcher = latest.requiredAmount - (world.health.equity - latest.equity);
   const targetLevel = world.positions.reduce((sum, position) => sum + Number(position.notional) * position.targetFraction, 0);
+  const sinceWatcher = latest.requiredAmount - (world.health.equity - latest.equity) + targetLevelMoved(world, latest, targetLevel);
   const fromPositions = BigInt(Math.ceil(targetLevel)) - world.health.equity;
   const required = sinceWatcher > fromPositions ? sinceWatcher : fromPositions;
   const legs = state.revisions.flatMap((revision) => revision.legs);
   const inFlight: PolicyInFlight[] = legs
     .filter((leg) => !hasLegEnded(leg.status))
     .map((leg) => {
-      if (leg.kind === 'local' || leg.transport === null) return { relief: leg.relief, etaSeconds: 0 };
+      if (leg.kind === 'local' || leg.transport === null) return { kind: 'local' as const, relief: leg.relief, etaSeconds: 0 };
       const expected = params.latencySeconds[leg.transport] ?? 0;
       const remaining = expected - (now.getTime() - leg.createdAt.getTime()) / 1000;
       // Overdue: no longer expected soon, so it does not hold back a home action.
-      return { relief: leg.relief, etaSeconds: remaining > 0 ? remaining : expected };
+      return { kind: leg.kind, relief: leg.relief, etaSeconds: remaining > 0 ? remaining : expected };
     });
   const avoid = legs.flatMap((leg) =>
     (leg.status === 'failed' || leg.status === 'refunded') && leg.kind !== 'local' && leg.transport !== null ? [{ chainId: leg.sourceChainId, kind: leg.kind, transport: leg.transport }] : [],
@@ -56,6 +57,21 @@ export function nodeSnapshot(params: NodeSnapshotParameters): PolicySnapshot {
     avoid,
     terms: { ...params.terms, homeGasUsd: world.homeGasUsd },
   };
+}
+
+/**
+ * How far the target level (sum of notional x m_eff (1 + target)) moved since the assessment,
+ * from how far the engine's maintenance margin (sum of notional x m) moved: by the positions' own
+ * ratio of the two, or with none left by the assessment's (its required amount plus its equity,
+ * over its maintenance). Rounded up: a requirement is never understated.
+ */
+function targetLevelMoved(world: AccountWorld, latest: EpisodeAssessment, targetLevel: number): bigint {
+  const change = world.health.maintenance - latest.maintenance;
+  if (change === 0n) return 0n;
+  const maintenanceLevel = world.positions.reduce((sum, position) => sum + Number(position.notional) * position.maintenanceFraction, 0);
+  const perMaintenance = maintenanceLevel > 0 ? targetLevel / maintenanceLevel : latest.maintenance > 0n ? Number(latest.requiredAmount + latest.equity) / Number(latest.maintenance) : 0;
+  const moved = Number(change) * Math.max(0, perMaintenance);
+  return Number.isFinite(moved) ? BigInt(Math.ceil(moved)) : 0n;
 }
 
 /** The decision's legs as the ledger records them: sizes from notionals at the prices read, reservations as read. */

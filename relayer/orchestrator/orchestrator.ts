@@ -193,7 +193,7 @@ export function startOrchestrator(options: OrchestratorOptions): Orchestrator {
   worker('plans', async (job) => {
     if (job.name === 'review') {
       // Episodes left with nothing in flight (a leg failed or was refunded, a trigger was lost).
-      const ids = await openEpisodesAtRest(options.ledger);
+      const ids = await openEpisodesAtRest(options.ledger, { quietMs: reviewEveryMs });
       const tick = Math.floor(Date.now() / reviewEveryMs);
       await Promise.all(ids.map((shortfallId) => requestPlans({ shortfallId, cause: `review-${tick}` })));
       return { reviewed: ids.length };

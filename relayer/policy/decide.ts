@@ -27,6 +27,8 @@ export function decide(snapshot: PolicySnapshot): PolicyDecision {
   const inFlight = snapshot.inFlight.reduce((sum, leg) => sum + leg.relief, 0n);
   const need = assessment.required - inFlight;
   if (!assessment.atRisk) return { kind: 'none', reason: 'not at risk', need, uncovered: 0n };
+  if (snapshot.inFlight.some((leg) => leg.kind === 'local')) return { kind: 'none', reason: 'waiting for a home action', need, uncovered: 0n };
+  if (assessment.required === 0n && inFlight === 0n) return { kind: 'none', reason: 'at its target', need, uncovered: 0n };
 
   const home = homeAction(snapshot, need);
   if (home) return home;

@@ -38,7 +38,15 @@ export type PolicyLeg =
       readonly marketId: string;
     };
 
-export type NoActionReason = 'not at risk' | 'in flight covers it' | 'below the smallest action' | 'no source can cover it';
+export type NoActionReason =
+  | 'not at risk'
+  /** At risk by its assessment, but what it shows now already meets the target: nothing to add. */
+  | 'at its target'
+  | 'in flight covers it'
+  /** A home action is being mined: the next decision waits for what it does to the account. */
+  | 'waiting for a home action'
+  | 'below the smallest action'
+  | 'no source can cover it';
 
 export type PolicyDecision =
   | {

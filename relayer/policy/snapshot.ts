@@ -37,6 +37,7 @@ export interface PolicyPosition {
 
 /** Value already on its way to the account: what it will cover, and when it lands. */
 export interface PolicyInFlight {
+  readonly kind: 'collateral' | 'liquidity' | 'local';
   readonly relief: bigint;
   /** Seconds from now until it is credited (0: due now). */
   readonly etaSeconds: number;

@@ -57,17 +57,17 @@ describe('the home action', () => {
   });
 
   it('is not taken when enough relief lands within the home latency', () => {
-    const decision = decide(oneLong({ equityUsd: 400, inFlight: [{ relief: usd(100), etaSeconds: 5 }] }));
+    const decision = decide(oneLong({ equityUsd: 400, inFlight: [{ kind: 'collateral', relief: usd(100), etaSeconds: 5 }] }));
     expect(decision.kind).not.toBe('home');
     expect(decision.need).toBe(usd(100));
   });
 
   it('is taken when the relief in flight lands after the home latency, sized for what lands before it', () => {
-    const late = decide(oneLong({ equityUsd: 400, inFlight: [{ relief: usd(100), etaSeconds: 60 }] }));
+    const late = decide(oneLong({ equityUsd: 400, inFlight: [{ kind: 'collateral', relief: usd(100), etaSeconds: 60 }] }));
     expect(late.kind).toBe('home');
     expect(usdOf(legsOf(late)[0]?.amount ?? 0n)).toBeCloseTo(engineLiquidationCap({ deficit: 100.000004, pool: 10_000_000, a: 0.03, long: true }), 5);
     // 50 of the 100 USD deficit lands within 12 s: the close covers the other 50.
-    const half = decide(oneLong({ equityUsd: 400, inFlight: [{ relief: usd(50), etaSeconds: 12 }, { relief: usd(80), etaSeconds: 13 }] }));
+    const half = decide(oneLong({ equityUsd: 400, inFlight: [{ kind: 'collateral', relief: usd(50), etaSeconds: 12 }, { kind: 'collateral', relief: usd(80), etaSeconds: 13 }] }));
     expect(half.kind).toBe('home');
     expect(usdOf(legsOf(half)[0]?.amount ?? 0n)).toBeCloseTo(engineLiquidationCap({ deficit: 50.000004, pool: 10_000_000, a: 0.03, long: true }), 5);
     expect(half.need).toBe(usd(200 - 130));
@@ -140,7 +140,7 @@ describe('the plan', () => {
   it('plans only required minus what is already in flight', () => {
     const sources = [collateral(2, 1_000, [lz(1)])];
     expect(legsOf(decide(oneLong({ equityUsd: 550, sources }))).map((leg) => leg.amount)).toEqual([usd(50)]);
-    const topped = decide(oneLong({ equityUsd: 550, sources, inFlight: [{ relief: usd(20), etaSeconds: 30 }] }));
+    const topped = decide(oneLong({ equityUsd: 550, sources, inFlight: [{ kind: 'collateral', relief: usd(20), etaSeconds: 30 }] }));
     expect(topped).toMatchObject({ kind: 'plan', need: usd(30), uncovered: 0n });
     expect(legsOf(topped).map((leg) => [leg.amount, leg.relief])).toEqual([[usd(30), usd(30)]]);
   });
@@ -149,7 +149,7 @@ describe('the plan', () => {
     const terms = { ...oneLong({ equityUsd: 550 }).terms, minAction: usd(10) };
     const sources = [collateral(2, 1_000, [lz(1)])];
     // 50 required, 45 in flight: 5 USD left, not worth a transaction.
-    expect(decide(oneLong({ equityUsd: 550, sources, terms, inFlight: [{ relief: usd(45), etaSeconds: 30 }] }))).toEqual({ kind: 'none', reason: 'below the smallest action', need: usd(5), uncovered: 0n });
+    expect(decide(oneLong({ equityUsd: 550, sources, terms, inFlight: [{ kind: 'collateral', relief: usd(45), etaSeconds: 30 }] }))).toEqual({ kind: 'none', reason: 'below the smallest action', need: usd(5), uncovered: 0n });
     // 5 USD required and nothing in flight: still nothing.
     expect(decide(oneLong({ equityUsd: 595, sources, terms }))).toMatchObject({ kind: 'none', reason: 'below the smallest action', need: usd(5), uncovered: 0n });
     // At exactly the minimum it acts.

@@ -64,6 +64,7 @@ export function randomSnapshot(random: SeededRandom, id: string): PolicySnapshot
   const scale = Math.max(requiredUsd, maintenanceUsd * 0.1, 1);
 
   const inFlight: PolicyInFlight[] = Array.from({ length: random.pick([0, 0, 1, 1, 2, 3]) }, () => ({
+    kind: random.pick(['collateral', 'liquidity'] as const),
     relief: usd(scale * random.between(0, 0.7)),
     etaSeconds: random.pick([0, random.between(0, 20), random.between(20, 900)]),
   }));

@@ -9,7 +9,7 @@ import { oneLong, usd } from './generators.js';
 /** A valid snapshot touching every list the validator walks. */
 const base: PolicySnapshot = oneLong({
   equityUsd: 550,
-  inFlight: [{ relief: usd(10), etaSeconds: 30 }],
+  inFlight: [{ kind: 'collateral', relief: usd(10), etaSeconds: 30 }],
   sources: [
     {
       kind: 'collateral',

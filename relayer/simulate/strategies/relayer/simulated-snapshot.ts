@@ -86,7 +86,7 @@ export function simulatedSnapshot(params: {
       required: assessment.required,
     },
     positions,
-    inFlight: params.inFlight.map((leg) => ({ relief: leg.relief, etaSeconds: Math.max(0, leg.dueStep - world.step) * world.stepSeconds })),
+    inFlight: params.inFlight.map((leg) => ({ kind: leg.kind, relief: leg.relief, etaSeconds: Math.max(0, leg.dueStep - world.step) * world.stepSeconds })),
     sources,
     avoid: [],
     terms: {
