@@ -75,7 +75,13 @@ describe('episode states', () => {
     await walk(db, { legId: r1.legIds[0] as Hash, from: 'planned', steps: pathTo('delivered') });
 
     const state = (await episodeStates(db, [shortfall.id])).get(shortfall.id);
-    expect(state).toEqual({
+    // Each revision's legs as the closed loop reads them: kind, source, status and relief.
+    expect(state?.revisions[0]?.legs.map((leg) => [leg.kind, leg.status, leg.relief])).toEqual([
+      ['collateral', 'credited', 100n],
+      ['liquidity', 'failed', 150n],
+    ]);
+    expect(state).toMatchObject({
+      account: shortfall.account,
       open: true,
       latestAssessment: { requiredAmount: 500n, equity: 900n, maintenance: 1_000n, mEff: 0.05, block: 40n, at: new Date('2026-12-01T10:00:00Z') },
       revisions: [

@@ -50,7 +50,7 @@ describe('the simulated snapshot', () => {
   it('reports what is in flight to the account, with what it relieves and the seconds until it lands', () => {
     expect(eventsOf(run).transfers[0]).toMatchObject({ step: 1, kind: 'send', amount: 166.25 });
     const second = snapshots[1];
-    expect(second?.inFlight).toEqual([{ relief: 166_250_000n, etaSeconds: 60 }]);
+    expect(second?.inFlight).toEqual([{ kind: 'collateral', relief: 166_250_000n, etaSeconds: 60 }]);
     expect(second?.sources[0]?.capacity).toBe(833_750_000n); // the surplus left beta when the leg was sent
   });
 
