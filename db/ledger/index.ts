@@ -1,7 +1,6 @@
 /** The ledger repository: every write the node makes to the ledger goes through here. */
 export * from './episode-state.js';
 export * from './evidence.js';
-export * from './plan-state.js';
 export * from './read-leg.js';
 export * from './reconciliation-run.js';
 export * from './record-assessment.js';

@@ -2,7 +2,7 @@ import type { Address, Hash } from 'viem';
 import { marginEngineAbi } from '../../chains/contracts/out/MarginEngine.js';
 import { vaultAbi } from '../../chains/contracts/out/Vault.js';
 import { TRANSPORT_ID } from '../../chains/protocol/payload.js';
-import { WAD } from '../../chains/protocol/units.js';
+import { abs, VALUE_SCALE, WAD } from '../../chains/protocol/units.js';
 import { transportKinds, type TransportKind } from '../../chains/messaging/transport.js';
 import { reservedOnSources, type LegReservation, type ReservationRead } from '../../db/index.js';
 import type { ExecutionChain, ExecutionContext } from '../execution/execution-context.js';
@@ -73,10 +73,9 @@ export class ChainWorld implements WorldSource {
       const config = await client.readContract({ address: home.marginEngine, abi: marginEngineAbi, functionName: 'marketConfig', args: [position.market] });
       const [, quoteReserve] = await client.readContract({ address: home.marginEngine, abi: marginEngineAbi, functionName: 'ammReserves', args: [position.market] });
       const maintenanceFraction = toFraction(config.maintenanceMarginFraction);
-      const abs = position.size < 0n ? -position.size : position.size;
       positions.push({
         marketId: position.market,
-        notional: (abs * position.price) / 10n ** 20n,
+        notional: (abs(position.size) * position.price) / VALUE_SCALE,
         long: position.size > 0n,
         maintenanceFraction,
         initialFraction: toFraction(config.initialMarginFraction),
@@ -148,5 +147,3 @@ export class ChainWorld implements WorldSource {
       : client.readContract({ address: source.vault, abi: vaultAbi, functionName: 'quoteSendLiquidity', args: [BigInt(home.chainId), account, amount, params.market, params.size, QUOTE_LEG_ID, deadline, TRANSPORT_ID[transport], options] });
   }
 }
-
-const abs = (value: bigint): bigint => (value < 0n ? -value : value);

@@ -6,7 +6,7 @@
  * decided here.
  */
 import type { Address, Hash } from 'viem';
-import { VALUE_SCALE } from '../../chains/protocol/units.js';
+import { abs, VALUE_SCALE } from '../../chains/protocol/units.js';
 import { hasLegEnded, type EpisodeAssessment, type EpisodeState, type PlannedLeg, type RecordSettlementParameters } from '../../db/index.js';
 import type { PolicyDecision, PolicyInFlight, PolicySnapshot, PolicyTerms } from '../policy/index.js';
 import { sourceKey, type AccountWorld } from './chain-world.js';
@@ -110,7 +110,7 @@ export function revisionRecord(params: {
 function sizeOf(world: AccountWorld, market: string, notional: bigint): bigint {
   const position = world.markets.get(market);
   if (!position || position.price <= 0n) return 0n;
-  const held = position.size < 0n ? -position.size : position.size;
+  const held = abs(position.size);
   // All of it when the plan takes all of it (the notional was rounded, the size must not leave dust).
   const heldNotional = (held * position.price) / VALUE_SCALE;
   const wanted = notional >= heldNotional ? held : (notional * VALUE_SCALE) / position.price;

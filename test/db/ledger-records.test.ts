@@ -15,13 +15,13 @@ import {
   getCheckpoint,
   recordMessage,
   recordMessageDelivery,
+  episodeStates,
   recordSettlement,
   recordSettlements,
   recordShortfall,
   recordShortfalls,
   resolveFinding,
   recordFinding,
-  planStates,
   saveCheckpoint,
   startReconciliationRun,
   type RecordSettlementParameters,
@@ -193,14 +193,11 @@ describe('where shortfalls stand for planning', () => {
     const [closedPlanned] = await twoShortfalls();
     const recorded = await recordSettlement(db, plan(closedPlanned, [5n, 6n]));
     for (const id of [closedUnplanned, closedPlanned]) await closeShortfall(db, { shortfallId: id, closedAt: new Date('2026-11-30T01:00:00Z'), badDebt: 0n });
-    const states = await planStates(db, [open, closedUnplanned, closedPlanned, hashOf('unknown')]);
-    expect(states).toEqual(
-      new Map([
-        [open, { open: true }],
-        [closedUnplanned, { open: false }],
-        [closedPlanned, { open: false, settlement: { settlementId: recorded.settlementId, legIds: recorded.legIds } }],
-      ]),
-    );
+    const states = await episodeStates(db, [open, closedUnplanned, closedPlanned, hashOf('unknown')]);
+    expect([...states.keys()].sort()).toEqual([open, closedUnplanned, closedPlanned].sort());
+    expect(states.get(open)).toMatchObject({ open: true, revisions: [] });
+    expect(states.get(closedUnplanned)).toMatchObject({ open: false, revisions: [] });
+    expect(states.get(closedPlanned)).toMatchObject({ open: false, revisions: [{ revision: 0, settlementId: recorded.settlementId, legIds: recorded.legIds }] });
   });
 });
 
