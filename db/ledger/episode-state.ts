@@ -20,6 +20,8 @@ export interface EpisodeAssessment {
   readonly maintenance: bigint;
   /** The effective maintenance fraction (1 = 100%); null when the report did not carry one. */
   readonly mEff: number | null;
+  /** m_eff (1 + target) per market id (1 = 100%); empty when the report carried none. */
+  readonly targetFractions: Readonly<Record<string, number>>;
   readonly block: bigint;
   readonly at: Date;
 }
@@ -84,6 +86,7 @@ export async function episodeStates(db: LedgerExecutor, ids: readonly Hash[]): P
       latestEquity: shortfalls.latestEquity,
       latestMaintenance: shortfalls.latestMaintenance,
       latestMEff: shortfalls.latestMEff,
+      latestTargetFractions: shortfalls.latestTargetFractions,
       latestBlock: shortfalls.latestBlock,
       latestAt: shortfalls.latestAt,
       settlementId: settlements.id,
@@ -121,6 +124,7 @@ export async function episodeStates(db: LedgerExecutor, ids: readonly Hash[]): P
             equity: row.latestEquity ?? row.equity,
             maintenance: row.latestMaintenance ?? row.maintenance,
             mEff: row.latestMEff,
+            targetFractions: row.latestTargetFractions ?? {},
             block: row.latestBlock ?? row.detectedBlock,
             at: row.latestAt ?? row.detectedAt,
           },

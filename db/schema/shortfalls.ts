@@ -47,6 +47,11 @@ export const shortfalls = pgTable(
     latestMaintenance: tokenAmount('latest_maintenance'),
     /** The effective maintenance fraction the assessment used (1 = 100%). */
     latestMEff: doublePrecision('latest_m_eff'),
+    /**
+     * m_eff (1 + target) per market of the account (market id -> fraction, 1 = 100%): what the
+     * required amount restores, market by market. Null where the report carried none.
+     */
+    latestTargetFractions: jsonb('latest_target_fractions').$type<Record<string, number>>(),
     latestBlock: bigint('latest_block', { mode: 'bigint' }),
     latestAt: instant('latest_at'),
   },

@@ -22,8 +22,8 @@ export interface ChainWorldConfig {
 export interface WorldRequest {
   readonly chainId: number;
   readonly account: Address;
-  /** The fraction of notional the required amount restores, for a market of maintenance fraction m. */
-  readonly targetFraction: (maintenanceFraction: number) => number;
+  /** The fraction of notional the required amount restores in a market (its id, its maintenance fraction m). */
+  readonly targetFraction: (market: string, maintenanceFraction: number) => number;
 }
 
 /** What the chains show of one account and the value that could reach it, for the decision core. */
@@ -79,7 +79,7 @@ export class ChainWorld implements WorldSource {
         long: position.size > 0n,
         maintenanceFraction,
         initialFraction: toFraction(config.initialMarginFraction),
-        targetFraction: request.targetFraction(maintenanceFraction),
+        targetFraction: request.targetFraction(position.market, maintenanceFraction),
         penalty: toFraction(config.liquidationPenalty),
         pool: { quoteReserve, fee: 0 },
       });

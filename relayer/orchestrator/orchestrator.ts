@@ -107,7 +107,15 @@ interface SettlementFlow {
   readonly legIds: readonly Hash[];
 }
 
-/** A settlement's flow: each leg's `send` under its `deliver`, every leg under the `settle`. */
+/**
+ * A settlement's flow: each leg's `send` under its `deliver`, every leg under the `settle`. A
+ * job that fails for good (its leg refused, or its attempts used up) does not hold its parent:
+ * a `deliver` after a failed send finds the leg failed (or leaves it to the stuck-leg sweeper),
+ * and the `settle` runs once every leg has ended one way or the other, so the episode is looked
+ * at again the moment its settlement ends, credited or not.
+ */
+const childOptions = (kind: string, id: string) => ({ ...flowJobOptions(kind, id), ignoreDependencyOnFailure: true });
+
 function settlementFlow(settlement: SettlementFlow): FlowJob {
   return {
     name: 'settle',
@@ -118,8 +126,8 @@ function settlementFlow(settlement: SettlementFlow): FlowJob {
       name: 'deliver',
       queueName: 'deliveries',
       data: { legId },
-      opts: flowJobOptions('deliver', legId),
-      children: [{ name: 'send', queueName: 'legs', data: { legId }, opts: flowJobOptions('send', legId) }],
+      opts: childOptions('deliver', legId),
+      children: [{ name: 'send', queueName: 'legs', data: { legId }, opts: childOptions('send', legId) }],
     })),
   };
 }
@@ -130,7 +138,7 @@ function settlementFlow(settlement: SettlementFlow): FlowJob {
  * records the settlement with its legs, and adds one flow per settlement. In a flow children
  * finish before their parent, so each leg is a `send` job (queue `legs`) under a `deliver` job
  * (queue `deliveries`) under the settlement's `settle` job: sent, then delivered and credited,
- * and the settlement completes when every leg is credited.
+ * and the settlement completes when every leg has ended (credited, or failed for good).
  */
 export function startOrchestrator(options: OrchestratorOptions): Orchestrator {
   const queues = openQueues({ connection: options.connection, prefix: options.prefix });

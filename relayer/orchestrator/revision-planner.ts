@@ -1,6 +1,6 @@
 import type { Hash } from 'viem';
-import type { DecisionRecord, EpisodeState, RecordSettlementParameters, RecordSettlementReturnType } from '../../db/index.js';
-import { decide, type PolicyDecision, type PolicyTerms } from '../policy/index.js';
+import type { DecisionRecord, EpisodeAssessment, EpisodeState, RecordSettlementParameters, RecordSettlementReturnType } from '../../db/index.js';
+import { decide as coreDecide, type PolicyDecision, type PolicySnapshot, type PolicyTerms } from '../policy/index.js';
 import type { Plan } from '../planner/types.js';
 import type { WorldSource } from './chain-world.js';
 import { nodeSnapshot, revisionRecord } from './node-snapshot.js';
@@ -25,6 +25,8 @@ export interface RevisionPlannerOptions {
   readonly recordDecision: (decision: DecisionRecord) => Promise<void>;
   /** Told of every plan recorded (for metrics). */
   readonly onPlanned?: (plan: Plan) => void;
+  /** The decision core (default: relayer/policy's `decide`); injected, so a test can run the loop on another decision. */
+  readonly decide?: (snapshot: PolicySnapshot) => PolicyDecision;
 }
 
 /** A source another plan took between our read and our record: read again, this many times. */
@@ -46,13 +48,16 @@ export interface PlanOutcome {
  * job recorded first stands; a source that another plan took meanwhile is read again.
  */
 export function revisionPlanner(options: RevisionPlannerOptions) {
-  const targetFraction = (m: number, mEff: number | null) => Math.max(m, mEff ?? 0) * (1 + options.policy.target);
+  // The watcher's m_eff (1 + target) of the market; for a market it did not assess (a position
+  // opened since), the largest m_eff it saw, or m, times (1 + target): never below the engine's.
+  const targetFraction = (assessment: EpisodeAssessment) => (market: string, m: number) =>
+    assessment.targetFractions[market.toLowerCase()] ?? Math.max(m, assessment.mEff ?? 0) * (1 + options.policy.target);
+  const decide = options.decide ?? coreDecide;
   return {
     async planNext(params: { shortfallId: Hash; state: EpisodeState }): Promise<PlanOutcome> {
       const { shortfallId, state } = params;
-      const mEff = state.latestAssessment.mEff;
       for (let attempt = 0; ; attempt++) {
-        const world = await options.worldSource.worldFor({ chainId: state.chainId, account: state.account, targetFraction: (m) => targetFraction(m, mEff) });
+        const world = await options.worldSource.worldFor({ chainId: state.chainId, account: state.account, targetFraction: targetFraction(state.latestAssessment) });
         const snapshot = nodeSnapshot({ state, world, chainKey: options.chainKeys.get(state.chainId) ?? String(state.chainId), terms: options.policy, latencySeconds: options.policy.latencySeconds, now: new Date() });
         const decision = decide(snapshot);
         if (decision.kind === 'none') {

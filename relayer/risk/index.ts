@@ -20,4 +20,4 @@ export { breachProbability, healthDispersion } from './breach-probability.js';
 export { oracleAge, type OracleAge } from './oracle-staleness.js';
 export { initialMarketState, updateVariance, varianceFromAnnualVolatility } from './volatility.js';
 export { fullScan } from './full-scan.js';
-export { RATE_SCALE, SIZE_DECIMALS, SIZE_SCALE, USD_DECIMALS, WAD } from './units.js';
+export { RATE_SCALE, rateFraction, SIZE_DECIMALS, SIZE_SCALE, USD_DECIMALS, WAD } from './units.js';

@@ -21,6 +21,16 @@ export const WAD = 10n ** 18n;
  */
 export const RATE_SCALE = WAD * WAD;
 
+/**
+ * A requirement rate as a plain fraction, rounded once (its decimal expansion read as a double):
+ * `Number(rate) / 1e36` rounds twice and gives 0.09999999999999999 for 0.1. Every adapter that
+ * hands the decision core a rate goes through this one conversion, so they agree to the bit.
+ */
+export function rateFraction(rate: bigint): number {
+  if (rate < 0n) throw new RelayerError(`a requirement rate is never negative, got ${rate}`);
+  return Number(`${rate / RATE_SCALE}.${(rate % RATE_SCALE).toString().padStart(36, '0')}`);
+}
+
 /** a / b rounded toward negative infinity; b > 0. */
 export function floorDiv(a: bigint, b: bigint): bigint {
   const quotient = a / b;

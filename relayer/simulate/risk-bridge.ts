@@ -8,7 +8,8 @@
  *   assessed or a feed round is published;
  * - out of it: the required amount (base units, rounded up by the module) becomes USD by
  *   dividing by 1e6, and the per-market rates (m_eff * (1 + warn), m_eff * (1 + target)) become
- *   fractions by dividing by RATE_SCALE; they are used only to pre-filter and to size actions.
+ *   fractions with `rateFraction` (one rounding, as the node converts them); they pre-filter and
+ *   size actions.
  * The assessment the `relayer` strategy hands the decision core (at risk or not, E, MM, IM and
  * the required amount, all in base units) is the module's.
  * Each chain has its own feeds, so its own market states and table; time is unix seconds from
@@ -26,6 +27,7 @@ import {
   marketCatalog,
   marketTable,
   RATE_SCALE,
+  rateFraction,
   requiredAmount,
   riskConfig,
   SIZE_DECIMALS,
@@ -52,7 +54,6 @@ export const EPOCH = 1_700_000_000;
 const USD_SCALE = 10 ** USD_DECIMALS;
 const PRICE_SCALE = 10 ** PRICE_DECIMALS;
 const SIZE_SCALE = 10 ** SIZE_DECIMALS;
-const RATE = Number(RATE_SCALE);
 
 /** A USD amount, asset size or price rounded to the module's integer unit. */
 const toUnits = (value: number, scale: number): bigint => BigInt(Math.round(value * scale));
@@ -145,8 +146,8 @@ export class RiskBridge {
     const cached = this.rateCache[chain];
     if (cached !== undefined) return cached;
     const rates = {
-      warn: Float64Array.from(table.markets, (market) => Number(market.warnRate) / RATE),
-      target: Float64Array.from(table.markets, (market) => Number(market.targetRate) / RATE),
+      warn: Float64Array.from(table.markets, (market) => rateFraction(market.warnRate)),
+      target: Float64Array.from(table.markets, (market) => rateFraction(market.targetRate)),
     };
     this.rateCache[chain] = rates;
     return rates;

@@ -30,7 +30,7 @@ export class AccountIndex {
   #risk: RiskEngine;
   #badDebt = new Map<Address, bigint>();
   #appliedThrough: bigint;
-  /** Accounts whose verdict may have flipped since the watcher last looked. */
+  /** Accounts whose verdict may have flipped, or that stayed at risk while their state or prices moved, since the watcher last looked. */
   readonly dirty = new Set<Address>();
   /** Set while a range is half applied: the state is then unusable and must be rebuilt. */
   #broken = false;
@@ -105,6 +105,7 @@ export class AccountIndex {
     if (nextParams !== undefined) this.#rebuildRisk(nextParams, timestamp);
     this.#collect(this.#risk.upsertAccounts([...touched].map((account) => this.#riskState(account)), timestamp));
     this.#collect(this.#risk.applyPriceRounds(rounds, timestamp));
+    this.#markMoved(touched, rounds);
     this.#broken = false;
     this.#undo.push(entry);
     this.#appliedThrough = to;
@@ -233,6 +234,20 @@ export class AccountIndex {
       collateral: state.collateral,
       positions: [...state.positions].map(([market, position]) => ({ market, size: position.size, entryPrice: position.entryPrice })),
     };
+  }
+
+  /**
+   * Accounts still at risk whose state or prices moved in the range (their verdict did not
+   * flip, so `#collect` did not see them): the watcher re-assesses their open episode.
+   */
+  #markMoved(touched: ReadonlySet<Address>, rounds: readonly PriceRound[]): void {
+    for (const account of touched) if (this.isAtRisk(account)) this.dirty.add(account);
+    if (rounds.length === 0 || this.atRiskCount === 0) return;
+    const repriced = new Set(rounds.map((round) => round.market.toLowerCase()));
+    for (const account of this.atRiskAccounts()) {
+      const positions = this.#engine.accounts.get(account)?.positions.keys() ?? [];
+      for (const market of positions) if (repriced.has(market.toLowerCase())) this.dirty.add(account);
+    }
   }
 
   #collect(changes: readonly RiskChange[]): void {

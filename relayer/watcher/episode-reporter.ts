@@ -93,9 +93,8 @@ export class EpisodeReporter {
     const reassessed = [...index.dirty].flatMap((account) => {
       const episode = this.#book.get(account);
       if (!episode?.open || opened.has(account) || closed.has(account) || !index.isAtRisk(account)) return [];
-      const { record } = this.#shortfall({ index, account, episode: episode.episode, block, detectedAt });
-      const mEff = record.detail?.['mEff'];
-      return [{ shortfallId: this.#shortfallId(account, episode.episode), requiredAmount: record.requiredAmount, equity: record.equity, maintenance: record.maintenance, mEff: typeof mEff === 'number' ? mEff : 0, block, at: detectedAt }];
+      const { record, report } = this.#shortfall({ index, account, episode: episode.episode, block, detectedAt });
+      return [{ shortfallId: this.#shortfallId(account, episode.episode), requiredAmount: record.requiredAmount, equity: record.equity, maintenance: record.maintenance, mEff: report.mEff, targetFractions: report.targetFractions ?? {}, block, at: detectedAt }];
     });
     await this.#write({ checkpoint, opens: opens.map((open) => open.record), closes, assessments: reassessed });
     for (const assessment of reassessed) this.#pendingReviews.set(assessment.shortfallId, `block-${block}`);

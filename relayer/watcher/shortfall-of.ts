@@ -2,7 +2,7 @@ import type { Address } from 'viem';
 import type { RecordShortfallParameters, ShortfallReason } from '../../db/index.js';
 import { RelayerError } from '../errors.js';
 import type { ShortfallReport } from '../orchestrator/shortfall-report.js';
-import { WAD, type AccountHealth, type RiskReason } from '../risk/index.js';
+import { rateFraction, WAD, type AccountHealth, type RiskReason } from '../risk/index.js';
 
 /** The ledger's reason for the first (most serious) of the risk engine's reasons. */
 function reasonOf(reasons: readonly RiskReason[]): ShortfallReason {
@@ -37,7 +37,8 @@ export interface ShortfallOfParameters {
 /**
  * An at-risk account as a shortfall report (for the queue) and as the ledger's row. The
  * requirement reported is the static maintenance margin the engine enforces; `mEff` is the
- * largest effective fraction among the account's markets. An account a missing price leaves
+ * largest effective fraction among the account's markets, `targetFractions` the m_eff (1 + target)
+ * of each (what the required amount restores, market by market). An account a missing price leaves
  * unvalued is reported with its collateral as equity and nothing required: it needs a price,
  * not money, and the reason says so.
  */
@@ -51,6 +52,7 @@ export function shortfallOf(params: ShortfallOfParameters): { report: ShortfallR
   const requiredAmount = valuation?.requiredAmount ?? 0n;
   const mEff = (valuation?.effectiveFractions ?? []).reduce((max, { fraction }) => (fraction > max ? fraction : max), 0n);
   const mEffNumber = Number(mEff) / Number(WAD);
+  const targetFractions = Object.fromEntries((valuation?.effectiveFractions ?? []).map(({ market, targetRate }) => [market.toLowerCase(), rateFraction(targetRate)]));
   const report: ShortfallReport = {
     chainId: params.chainId,
     engine: params.engine,
@@ -61,6 +63,7 @@ export function shortfallOf(params: ShortfallOfParameters): { report: ShortfallR
     maintenance: maintenance.toString(),
     requiredAmount: requiredAmount.toString(),
     mEff: mEffNumber,
+    targetFractions,
     detectedBlock: params.block.toString(),
     detectedAt: params.detectedAt.toISOString(),
   };
@@ -77,6 +80,7 @@ export function shortfallOf(params: ShortfallOfParameters): { report: ShortfallR
     detectedAt: params.detectedAt,
     detail: {
       mEff: mEffNumber,
+      targetFractions,
       reasons: plainReasons(health.reasons),
       ...(valuation === undefined
         ? { unvalued: true }

@@ -121,7 +121,8 @@ describe('episode states', () => {
 });
 
 describe('latest assessment', () => {
-  const later = { requiredAmount: 800n, equity: -20n, maintenance: 1_100n, mEff: 0.07, block: 41n, at: new Date('2026-12-01T10:00:12Z') };
+  const MARKET = `0x${'ab'.repeat(32)}`;
+  const later = { requiredAmount: 800n, equity: -20n, maintenance: 1_100n, mEff: 0.07, targetFractions: { [MARKET]: 0.084 }, block: 41n, at: new Date('2026-12-01T10:00:12Z') };
 
   it('starts as the report, however the row was inserted', async () => {
     const { shortfall } = await recordShortfall(db, report({ requiredAmount: 321n }));
@@ -131,6 +132,11 @@ describe('latest assessment', () => {
     await db.insert(shortfalls).values({ id: shortfallIdOf(watched), ...watched, detail: watched.detail ?? {} });
     const [row] = await db.select().from(shortfalls).where(eq(shortfalls.id, shortfallIdOf(watched)));
     expect(row).toMatchObject({ latestRequiredAmount: 500n, latestBlock: 40n, latestMEff: null });
+    // A report with its per-market target fractions: they are the first assessment's too.
+    const perMarket = report({ detail: { mEff: 0.06, targetFractions: { [MARKET]: 0.072 } } });
+    await db.insert(shortfalls).values({ id: shortfallIdOf(perMarket), ...perMarket, detail: perMarket.detail ?? {} });
+    expect((await episodeStates(db, [shortfallIdOf(perMarket)])).get(shortfallIdOf(perMarket))?.latestAssessment).toMatchObject({ mEff: 0.06, targetFractions: { [MARKET]: 0.072 } });
+    expect((await episodeStates(db, [shortfallIdOf(watched)])).get(shortfallIdOf(watched))?.latestAssessment.targetFractions).toEqual({});
   });
 
   it('moves forward to a later block while the episode is open, and only then', async () => {
@@ -138,7 +144,7 @@ describe('latest assessment', () => {
     const { shortfall: closed } = await recordShortfall(db, report());
     await closeShortfall(db, { shortfallId: closed.id, closedAt: new Date('2026-12-01T10:01:00Z'), badDebt: 0n });
     expect(await recordAssessments(db, [{ shortfallId: open.id, ...later }, { shortfallId: closed.id, ...later }])).toEqual([open.id]);
-    expect((await episodeStates(db, [open.id])).get(open.id)?.latestAssessment).toEqual({ requiredAmount: 800n, equity: -20n, maintenance: 1_100n, mEff: 0.07, block: 41n, at: later.at });
+    expect((await episodeStates(db, [open.id])).get(open.id)?.latestAssessment).toEqual({ requiredAmount: 800n, equity: -20n, maintenance: 1_100n, mEff: 0.07, targetFractions: { [MARKET]: 0.084 }, block: 41n, at: later.at });
     expect((await episodeStates(db, [closed.id])).get(closed.id)?.latestAssessment.block).toBe(40n);
     // The same block again, or an older one (a replay, a slower node): nothing changes.
     expect(await recordAssessments(db, [{ shortfallId: open.id, ...later, requiredAmount: 1n }, { shortfallId: open.id, ...later, block: 39n, requiredAmount: 2n }])).toEqual([]);
@@ -162,6 +168,7 @@ describe('latest assessment', () => {
   it('refuses what is not an assessment', async () => {
     const { shortfall } = await recordShortfall(db, report());
     await expect(recordAssessments(db, [{ shortfallId: shortfall.id, ...later, mEff: Number.NaN }])).rejects.toBeInstanceOf(LedgerError);
+    await expect(recordAssessments(db, [{ shortfallId: shortfall.id, ...later, targetFractions: { [MARKET]: -0.1 } }])).rejects.toThrow(`the target fraction of market ${MARKET}`);
     await expect(recordAssessments(db, [{ shortfallId: shortfall.id, ...later, requiredAmount: -1n }])).rejects.toMatchObject({
       cause: { constraint: 'shortfalls_latest_required_amount_check' },
     });

@@ -76,6 +76,7 @@ describe('migrate', () => {
       'legs_guard',
       'legs_transition_with_event',
       'shortfalls_latest_from_report',
+      'shortfalls_target_fractions_from_report',
     ]);
     const applied = await query<{ n: number }>(url, 'select count(*)::int as n from drizzle.__drizzle_migrations');
     expect(applied).toEqual([{ n: TAGS.length }]);

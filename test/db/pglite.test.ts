@@ -99,7 +99,7 @@ describe('PGlite', () => {
       detectedBlock: 70n, detectedAt: new Date('2026-12-01T00:00:00Z'), detail: { mEff: 0.1 },
     });
     const { settlementId, legIds } = await createPlan(ledger.db, { shortfallId: shortfall.id, revision: 0, legs: [liquidityLeg(10n, { account: accountOf(9), relief: 25n })] });
-    expect(await recordAssessments(ledger.db, [{ shortfallId: shortfall.id, requiredAmount: 45n, equity: 40n, maintenance: 61n, mEff: 0.12, block: 71n, at: new Date('2026-12-01T00:00:12Z') }])).toEqual([shortfall.id]);
+    expect(await recordAssessments(ledger.db, [{ shortfallId: shortfall.id, requiredAmount: 45n, equity: 40n, maintenance: 61n, mEff: 0.12, targetFractions: {}, block: 71n, at: new Date('2026-12-01T00:00:12Z') }])).toEqual([shortfall.id]);
     expect((await episodeStates(ledger.db, [shortfall.id])).get(shortfall.id)).toMatchObject({
       open: true,
       latestAssessment: { requiredAmount: 45n, equity: 40n, maintenance: 61n, mEff: 0.12, block: 71n, at: new Date('2026-12-01T00:00:12Z') },

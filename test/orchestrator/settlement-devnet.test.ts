@@ -111,7 +111,7 @@ const LEG_GAS = { source: 250_000n, destination: 300_000n } as const;
 const chainWorld = (nativeUsd: number) => new ChainWorld({ context, nativeUsd: () => nativeUsd, latencySeconds: { layerzero: 30, wormhole: 60 }, gas: LEG_GAS });
 
 /** What the plan job asks the world for an account on alpha (m_eff the static fraction, the node's target). */
-const onAlpha = (account: Address): WorldRequest => ({ chainId: h.alpha.chainId, account, targetFraction: (m) => m * (1 + defaultPolicySettings.target) });
+const onAlpha = (account: Address): WorldRequest => ({ chainId: h.alpha.chainId, account, targetFraction: (_market, m) => m * (1 + defaultPolicySettings.target) });
 
 /**
  * The world read from the chains with gas priced low (the devnet's ether is worth 1 USD here):

@@ -60,7 +60,7 @@ const position = (request: WorldRequest): PolicyPosition => ({
   long: true,
   maintenanceFraction: 0.0625,
   initialFraction: 0.125,
-  targetFraction: request.targetFraction(0.0625),
+  targetFraction: request.targetFraction(MARKET, 0.0625),
   penalty: 0.015625,
   pool: { quoteReserve: 1_000_000_000_000n, fee: 0 },
 });

@@ -34,7 +34,8 @@ describe('equity, maintenance and the required amount, worked by hand', () => {
       targetLevel: usd(1140),
       shortfall: -usd(50),
       requiredAmount: usd(140),
-      effectiveFractions: [{ market: 'ETH', fraction: percent(5n) }],
+      // m_eff (1 + target) = 5% x 120% = 6%, at RATE_SCALE (WAD^2).
+      effectiveFractions: [{ market: 'ETH', fraction: percent(5n), targetRate: percent(5n) * percent(120n) }],
     });
   });
 

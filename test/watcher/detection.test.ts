@@ -36,6 +36,8 @@ describe('detection', () => {
     const target = (BigInt(view.maintenanceMargin) * 12n) / 10n;
     expect(view.equity + required - target).toBeGreaterThanOrEqual(-1n);
     expect(view.equity + required - target).toBeLessThanOrEqual(2n);
+    // And market by market: ETH's m_eff (1 + target) = 5% x 1.2, what the closed loop's snapshot takes.
+    expect(report?.targetFractions).toEqual({ [ETH.toLowerCase()]: 0.06 });
     expect(await bench.episodes()).toEqual([{ account: trader(0), episode: 1n, status: 'open', cause: undefined, reason: 'breach' }]);
   });
 

@@ -14,10 +14,8 @@
  *   margin, the home chain's gas, and one step for a home action.
  * USD floats become base units with the core's rounding: amounts a source holds down,
  * requirements up.
- * One clamp: the core takes m_eff (1 + target) as a fraction below 1, but in a violent crash the
- * risk module's m_eff (z sigma sqrt(T)) goes past it (the requirement exceeds the notional:
- * nothing short of closing everything restores the target). It is handed to the core as just
- * below 1, which asks for exactly that; the required amount stays the module's.
+ * m_eff (1 + target) goes to the core as the module has it, past 1 in a violent crash (the
+ * requirement then exceeds the notional), as the node hands it over.
  */
 import { unitsDown, unitsUp, type PolicyPosition, type PolicyRoute, type PolicySnapshot, type PolicySource } from '../../../policy/index.js';
 import type { Assessment } from '../../risk-bridge.js';
@@ -28,8 +26,6 @@ import { vaultCapacity } from './vault-capacity.js';
 
 /** A need below this (USD) is not worth a transaction. */
 export const MIN_ACTION_USD = 1;
-/** The largest target fraction the core accepts (it refuses 1 and above). */
-export const MAX_TARGET_FRACTION = 1 - 1e-6;
 
 export function simulatedSnapshot(params: {
   state: RunState;
@@ -56,7 +52,7 @@ export function simulatedSnapshot(params: {
       long: size > 0,
       maintenanceFraction: state.maintenance[market] ?? 0,
       initialFraction: state.initial[market] ?? 0,
-      targetFraction: Math.min(targetRates[market] ?? 0, MAX_TARGET_FRACTION),
+      targetFraction: targetRates[market] ?? 0,
       penalty: state.penalty[market] ?? 0,
       pool: { quoteReserve: unitsDown(pool.usdReserve(world.fundamental(market))), fee: pool.fee },
     });

@@ -1,0 +1,1 @@
+ALTER TABLE "shortfalls" ADD COLUMN "latest_target_fractions" jsonb;
