@@ -9,7 +9,7 @@ import { UsageError } from '../errors.js';
 import { integerOption, parseCommandLine, positiveNumberOption } from './args.js';
 import type { Command } from './commands.js';
 import { runDevnetBench } from './devnet-bench.js';
-import { runDemo } from '../demo/run-demo.js';
+import { DemoStopped, runDemo, type DemoResult } from '../demo/run-demo.js';
 import { DEFAULT_SCENARIO } from '../demo/scenario.js';
 
 const USAGE = [
@@ -53,15 +53,26 @@ async function prove(args: readonly string[]): Promise<number> {
 async function demo(args: readonly string[]): Promise<number> {
   const usage = 'relayer devnet [--chains N] [--accounts N] [--scenario FILE]';
   const { values } = parseCommandLine(args, { chains: { type: 'string' }, accounts: { type: 'string' }, scenario: { type: 'string' } }, usage, USAGE);
-  const result = await runDemo({
-    scenarioFile: values.scenario ?? DEFAULT_SCENARIO,
-    ...(values.chains === undefined ? {} : { chains: integerOption({ name: 'chains', value: values.chains, min: 2, max: MAX_DEVNET_CHAINS }) }),
-    ...(values.accounts === undefined ? {} : { accounts: integerOption({ name: 'accounts', value: values.accounts, min: 1, max: 900 }) }),
-    redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-    ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
-    settleTimeoutMs: 120_000,
-    log: say,
-  });
+  // A signal stops the run, its node and its chains (never left running), then the process.
+  const stop = new AbortController();
+  void untilSignal().then((signal) => stop.abort(signal));
+  let result: DemoResult;
+  try {
+    result = await runDemo({
+      scenarioFile: values.scenario ?? DEFAULT_SCENARIO,
+      ...(values.chains === undefined ? {} : { chains: integerOption({ name: 'chains', value: values.chains, min: 2, max: MAX_DEVNET_CHAINS }) }),
+      ...(values.accounts === undefined ? {} : { accounts: integerOption({ name: 'accounts', value: values.accounts, min: 1, max: 900 }) }),
+      redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
+      settleTimeoutMs: 120_000,
+      log: say,
+      stop: stop.signal,
+    });
+  } catch (error) {
+    if (!(error instanceof DemoStopped)) throw error;
+    say(`devnet: ${String(error.reason)} received; the node and every chain are stopped`);
+    return error.reason === 'SIGINT' ? 130 : 143;
+  }
   say(result.ok ? `ok: every account the crash put at risk is restored or reported uncovered (open ${result.uncovered}, each uncovered; below maintenance 0), reconciliation clean` : `NOT OK: ${result.atRisk} accounts still at risk, ${result.belowMaintenance} below maintenance, ${result.findings} findings (see above)`);
   return result.ok ? 0 : 1;
 }

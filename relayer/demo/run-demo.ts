@@ -29,6 +29,8 @@ export interface DemoOptions {
   /** How long settling may take after the last crash step. */
   readonly settleTimeoutMs: number;
   readonly log: (line: string) => void;
+  /** Aborted (say on SIGTERM): the run stops at its next step, and its node and chains with it. */
+  readonly stop?: AbortSignal;
 }
 
 export interface DemoResult {
@@ -43,7 +45,13 @@ export interface DemoResult {
 }
 
 const usdOf = (units: bigint): string => Number(formatUnits(units, COLLATERAL_DECIMALS)).toFixed(2);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Thrown out of a run whose `stop` signal was aborted, once it has stopped what it started. */
+export class DemoStopped extends Error {
+  constructor(readonly reason: unknown) {
+    super(`the demo was stopped (${String(reason)})`);
+  }
+}
 
 function progressLine(seconds: number, p: DemoProgress): string {
   const legs = ['planned', 'submitted', 'sent', 'verified', 'delivered', 'credited', 'failed', 'refunded'].map((s) => `${s} ${p.legs[s] ?? 0}`).join(', ');
@@ -78,10 +86,25 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const chains = options.chains ?? scenario.chains;
   const accounts = options.accounts ?? scenario.accounts;
   await assertRedisAnswers(options.redisUrl);
+  const stop = options.stop;
+  // Every wait ends early on `stop`, and every step begins by looking at it.
+  const sleep = (ms: number) => new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      stop?.removeEventListener('abort', done);
+      resolve();
+    }
+    stop?.addEventListener('abort', done, { once: true });
+  });
+  const stopIfAsked = () => {
+    if (stop?.aborted) throw new DemoStopped(stop.reason);
+  };
   const scratch = await mkdtemp(join(tmpdir(), 'relayer-demo-'));
   const devnet = await startDevnet({ chains, log: (line) => log(`devnet: ${line}`) });
   let stopNode: (() => Promise<void>) | undefined;
   try {
+    stopIfAsked();
     const manifest = devnet.manifest;
     const population = demoPopulation({ scenario: { ...scenario, accounts }, chains: manifest.chains });
     const seedFile = join(scratch, 'seed.json');
@@ -98,6 +121,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       }),
     );
     stopNode = () => node.stop();
+    stopIfAsked();
     log(`node started: API at ${node.url}, ledger ${node.ledger.location}, watchers on ${node.watchers.map((w) => w.status().chain).join(', ')}`);
 
     const started = Date.now();
@@ -116,6 +140,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         }
         log(`crash: ${step.market} to ${(start * (1 + step.move)).toFixed(2)} (${(step.move * 100).toFixed(1)}%) on every chain`);
         await sleep(scenario.stepMs);
+        stopIfAsked();
       }
       const deadline = Date.now() + options.settleTimeoutMs;
       let last = '';
@@ -125,6 +150,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         if (now !== last) [last, since] = [now, Date.now()];
         else if (legsInFlight(p) === 0 && Date.now() - since > STUCK_MS) break;
         await sleep(500);
+        stopIfAsked();
       }
     } finally {
       clearInterval(ticker);

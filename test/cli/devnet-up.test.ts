@@ -40,6 +40,18 @@ describe('relayer devnet up', () => {
     for (const port of ports) expect(await portInUse(port)).toBe(false);
   });
 
+  it('the main job stopped by SIGTERM mid-run stops its node and every anvil, and exits 143', async () => {
+    const run = runCli(['devnet', '--chains', '2', '--accounts', '10']);
+    await run.waitFor('node started');
+    const pids = pidsIn(run.stdout());
+    expect(pids).toHaveLength(2);
+    expect(pids.every(isAlive)).toBe(true);
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(143);
+    expect(run.stdout()).toContain('SIGTERM received; the node and every chain are stopped');
+    expect(pids.filter(isAlive)).toEqual([]);
+  }, 120_000);
+
   it('names a taken port, stops the chains it did start, and exits non-zero', async () => {
     const port = await freePort();
     const blocker = net.createServer();
