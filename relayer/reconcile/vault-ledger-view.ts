@@ -41,14 +41,21 @@ export interface VaultView {
   readonly supply: bigint;
 }
 
-/** Reads every vault's leg events and every chain's token supply. */
+/**
+ * Reads every vault's leg events and every chain's token supply, each chain at one block: the
+ * heads are taken first, together, and the logs and the supply read at them. Read to `latest`
+ * instead, a leg sent between a chain's log read and its supply read would be burned but not
+ * seen, and supply would no longer add up.
+ */
 export async function readVaults(params: { chains: readonly ExecutionChain[]; tokens: ReadonlyMap<number, `0x${string}`>; fromBlock?: bigint }): Promise<VaultView> {
   const view = { sent: new Map<Hash, SentLeg>(), received: new Map<Hash, ReceivedLeg[]>(), refunded: new Set<Hash>(), canceled: new Set<Hash>(), rejected: [] as RejectedMessage[] };
   let issued = 0n;
   let supply = 0n;
-  for (const chain of params.chains) {
+  const heads = await Promise.all(params.chains.map((chain) => chain.signer.public.getBlockNumber({ cacheTime: 0 })));
+  for (const [i, chain] of params.chains.entries()) {
     const client = chain.signer.public;
-    const logs = await client.getLogs({ address: chain.vault, fromBlock: params.fromBlock ?? 0n, toBlock: 'latest' });
+    const head = heads[i] ?? 0n;
+    const logs = await client.getLogs({ address: chain.vault, fromBlock: params.fromBlock ?? 0n, toBlock: head });
     for (const event of parseEventLogs({ abi: vaultAbi, logs })) {
       switch (event.eventName) {
         case 'LegSent':
@@ -74,7 +81,7 @@ export async function readVaults(params: { chains: readonly ExecutionChain[]; to
       }
     }
     const token = params.tokens.get(chain.chainId);
-    if (token) supply += await client.readContract({ address: token, abi: collateralTokenAbi, functionName: 'totalSupply' });
+    if (token) supply += await client.readContract({ address: token, abi: collateralTokenAbi, functionName: 'totalSupply', blockNumber: head });
   }
   return { ...view, issued, supply };
 }
