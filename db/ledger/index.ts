@@ -16,3 +16,4 @@ export * from './transition-leg.js';
 export * from './watcher-checkpoint.js';
 export * from './open-findings.js';
 export * from './legs-in-progress.js';
+export * from './backstop-book.js';

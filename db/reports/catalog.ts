@@ -1,6 +1,6 @@
 /**
  * The reports `relayer report` can print: each is a view created by a migration (0002, and
- * 0006 for `reservations`), so an auditor gets the same numbers from psql, with the order its
+ * 0006 for `reservations`, 0012 for `backstop-inventory`), so an auditor gets the same numbers from psql, with the order its
  * rows are listed in.
  */
 export interface ReportDefinition {
@@ -48,6 +48,11 @@ export const REPORTS = {
     view: 'report_reservations',
     description: 'per source (a vault, an account surplus, per chain): amount reserved by legs not yet ended, how many',
     orderBy: 'source_chain, source, account nulls first',
+  },
+  'backstop-inventory': {
+    view: 'report_backstop_inventory',
+    description: "per chain and market: the backstop's position at its latest mark, its unwinds, realised and unrealised PnL",
+    orderBy: 'chain, market_id',
   },
 } as const satisfies Record<string, ReportDefinition>;
 

@@ -6,3 +6,4 @@ export * from './settlements.js';
 export * from './legs.js';
 export * from './messages.js';
 export * from './reconciliation.js';
+export * from './backstop.js';

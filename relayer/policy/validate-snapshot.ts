@@ -61,7 +61,7 @@ function units(field: string, value: bigint): void {
   if (typeof value !== 'bigint') fail(field, `must be an amount in base units (bigint), not ${typeof value}`);
 }
 
-function nonNegativeUnits(field: string, value: bigint): void {
+export function nonNegativeUnits(field: string, value: bigint): void {
   units(field, value);
   if (value < 0n) fail(field, `must not be negative (${value})`);
 }
@@ -70,7 +70,12 @@ function nonNegativeNumber(field: string, value: number): void {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) fail(field, `must be a finite non-negative number, not ${String(value)}`);
 }
 
-function fraction(field: string, value: number): void {
+export function positiveNumber(field: string, value: number): void {
+  nonNegativeNumber(field, value);
+  if (value === 0) fail(field, 'must be greater than 0');
+}
+
+export function fraction(field: string, value: number): void {
   nonNegativeNumber(field, value);
   if (value >= 1) fail(field, `must be a fraction below 1, not ${value}`);
 }

@@ -38,7 +38,7 @@ describe('relayer devnet up', () => {
     expect(run.stdout()).toContain('SIGTERM received');
     expect(pids.filter(isAlive)).toEqual([]);
     for (const port of ports) expect(await portInUse(port)).toBe(false);
-  });
+  }, 60_000);
 
   it('the main job stopped by SIGTERM mid-run stops its node and every anvil, and exits 143', async () => {
     const run = runCli(['devnet', '--chains', '2', '--accounts', '10']);

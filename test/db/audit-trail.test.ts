@@ -98,6 +98,7 @@ describe('the auditor role', () => {
   it('can SELECT every table and every report view', async () => {
     const all = await relations();
     expect(all.filter((r) => r.type === 'VIEW').map((r) => r.name)).toEqual([
+      'report_backstop_inventory',
       'report_bad_debt',
       'report_flows_daily',
       'report_reservations',
