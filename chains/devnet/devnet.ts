@@ -69,7 +69,8 @@ async function deployChain(index: number, anvil: Anvil): Promise<ManifestChain> 
   const lz = await deployLayerZero({ deployer, relayer, dvnSigner: devnetAccount(devnetRoles.dvnSigner).address, eid: ids.lzEid });
   const wormholeCore = await installWormholeCore({ signer: deployer, wormholeChainId: ids.wormholeChainId, messageFee: WORMHOLE_MESSAGE_FEE });
   const messageProbe = await deployer.deploy({ name: 'MessageProbe', abi: messageProbeAbi, bytecode: messageProbeBytecode, args: [lz.endpoint, wormholeCore, relayer] });
-  const protocol = await deployProtocol({ deployer, relayer, lzEndpoint: lz.endpoint, wormholeCore });
+  const guardian = devnetAccount(devnetRoles.guardian).address;
+  const protocol = await deployProtocol({ deployer, relayer, guardian, lzEndpoint: lz.endpoint, wormholeCore });
   return {
     ...ids,
     rpcUrl: anvil.rpcUrl,

@@ -3,6 +3,7 @@ import { collateralTokenAbi, collateralTokenBytecode } from '../contracts/out/Co
 import { marginEngineAbi, marginEngineBytecode } from '../contracts/out/MarginEngine.js';
 import { marketPriceFeedAbi, marketPriceFeedBytecode } from '../contracts/out/MarketPriceFeed.js';
 import { vaultAbi, vaultBytecode } from '../contracts/out/Vault.js';
+import type { AuctionConfig } from '../protocol/auction.js';
 import { marketId } from '../protocol/markets.js';
 import { fraction, PRICE_DECIMALS, price, size, usd } from '../protocol/units.js';
 import type { Signer } from '../signer.js';
@@ -63,6 +64,23 @@ export const DEVNET_MARKETS: readonly MarketSpec[] = [
   },
 ];
 
+/**
+ * Every devnet market's Dutch auction (MarginEngine.AuctionConfig), fast enough for a crash played
+ * in a minute: a lot starts 5% beyond the oracle (buf 1.05), moves 1% every 5 s (cut 0.99,
+ * step 5), reaches the oracle after 5 steps (25 s), and is due a reset after 9 steps (cusp 0.92:
+ * 1.05 x 0.99^9 = 0.959 of the oracle, about where taking stops helping an ETH account, whose
+ * neutral price is 1 - 5% + 2% = 0.97) or after 90 s (tail).
+ */
+export const DEVNET_AUCTION: AuctionConfig = { buf: fraction('1.05'), cut: fraction('0.99'), cusp: fraction('0.92'), step: 5n, tail: 90n };
+/**
+ * Every devnet market's per-block limits: at most 1,000,000 USD of notional liquidated, absorbed
+ * or auctioned per block (far above any single action of the seeded crash, so the cap only bites
+ * on a cascade), and the backstop's unwinds may move the pool at most 1% (100 bps) per block.
+ */
+export const DEVNET_MARKET_LIMITS = { maxNotionalPerBlock: usd('1000000'), unwindImpactBps: 100n } as const;
+/** The insurance fund may cover at most 250,000 USD of bad debt per block on a devnet chain. */
+export const DEVNET_INSURANCE_LOSS_CAP = usd('250000');
+
 /** Protocol-owned liquidity issued to each chain's vault at deployment. */
 export const DEVNET_VAULT_RESERVE = usd('1000000');
 /** The liquidator's half of a liquidation penalty; the insurance fund keeps the other half. */
@@ -83,14 +101,17 @@ export interface ProtocolDeployment {
 
 /**
  * Deploys the protocol on one chain: the collateral token, a price feed per market, the margin
- * engine with the markets listed, and the vault (LayerZero OApp on `lzEndpoint`, Wormhole
- * receiver on `wormholeCore`) as the token's minter, the engine's vault and its backstop. The
- * deployer owns everything; `relayer` may start legs; the vault's reserve is issued last.
- * Remote vaults are registered by `wireProtocol` once every chain is deployed.
+ * engine with the markets listed (each with DEVNET_AUCTION and DEVNET_MARKET_LIMITS, the engine
+ * with DEVNET_INSURANCE_LOSS_CAP and `guardian` as its guardian, when given), and the vault
+ * (LayerZero OApp on `lzEndpoint`, Wormhole receiver on `wormholeCore`) as the token's minter,
+ * the engine's vault and its backstop. The deployer owns everything; `relayer` may start legs
+ * and unwind the backstop; the vault's reserve is issued last. Remote vaults are registered by
+ * `wireProtocol` once every chain is deployed.
  */
 export async function deployProtocol(params: {
   deployer: Signer;
   relayer: Address;
+  guardian?: Address;
   lzEndpoint: Address;
   wormholeCore: Address;
   markets?: readonly MarketSpec[];
@@ -140,7 +161,11 @@ export async function deployProtocol(params: {
       ],
       label: 'MarginEngine',
     });
+    await deployer.write({ address: marginEngine, abi: marginEngineAbi, functionName: 'setAuctionConfig', args: [market.marketId, DEVNET_AUCTION], label: 'MarginEngine' });
+    await deployer.write({ address: marginEngine, abi: marginEngineAbi, functionName: 'setMarketLimits', args: [market.marketId, DEVNET_MARKET_LIMITS], label: 'MarginEngine' });
   }
+  await deployer.write({ address: marginEngine, abi: marginEngineAbi, functionName: 'setInsuranceLossCap', args: [DEVNET_INSURANCE_LOSS_CAP], label: 'MarginEngine' });
+  if (params.guardian) await deployer.write({ address: marginEngine, abi: marginEngineAbi, functionName: 'setGuardian', args: [params.guardian], label: 'MarginEngine' });
   await deployer.write({ address: vault, abi: vaultAbi, functionName: 'setRelayer', args: [relayer, true], label: 'Vault' });
   const reserve = params.reserve ?? DEVNET_VAULT_RESERVE;
   if (reserve > 0n) await deployer.write({ address: vault, abi: vaultAbi, functionName: 'issue', args: [vault, reserve], label: 'Vault' });

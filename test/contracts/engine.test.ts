@@ -2,30 +2,19 @@
  * The margin engine, its price feeds and the collateral token on one real anvil chain, with
  * plain accounts in the vault and backstop roles so that every rule is reached directly.
  */
-import { getAddress, parseEther, parseEventLogs, type Address, type Hex } from 'viem';
+import { parseEventLogs, type Address, type Hex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collateralTokenAbi, collateralTokenBytecode } from '../../chains/contracts/out/CollateralToken.js';
-import { marginEngineAbi, marginEngineBytecode } from '../../chains/contracts/out/MarginEngine.js';
+import { collateralTokenAbi } from '../../chains/contracts/out/CollateralToken.js';
+import { marginEngineAbi } from '../../chains/contracts/out/MarginEngine.js';
 import { marketPriceFeedAbi, marketPriceFeedBytecode } from '../../chains/contracts/out/MarketPriceFeed.js';
-import { startAnvil, type Anvil } from '../../chains/devnet/anvil.js';
-import { anvilControl } from '../../chains/devnet/control.js';
-import { devnetAccount, devnetRoles } from '../../chains/devnet/keys.js';
-import { DEVNET_MARKETS, type MarketSpec } from '../../chains/devnet/protocol.js';
 import { ammClose } from '../../chains/protocol/amm.js';
 import { marketId } from '../../chains/protocol/markets.js';
-import { pushPrice } from '../../chains/protocol/price-feed.js';
-import { ceilDiv, floorDiv, fraction, price, size, usd, VALUE_SCALE, WAD } from '../../chains/protocol/units.js';
-import { Signer } from '../../chains/signer.js';
+import { ceilDiv, floorDiv, price, size, usd, VALUE_SCALE, WAD } from '../../chains/protocol/units.js';
+import type { Signer } from '../../chains/signer.js';
+import { BTC, BTC_SPEC, ETH, ETH_SPEC, marketArgs, RESTORE_TOLERANCE, startEngineFixture, type EngineFixture } from './engine-fixture.js';
 import { expectLogsRebuildViews, expectRevert } from './support.js';
 
-const ETH = marketId('ETH-USD');
-const BTC = marketId('BTC-USD');
-const [ETH_SPEC, BTC_SPEC] = DEVNET_MARKETS as [MarketSpec, MarketSpec];
-const LIQUIDATOR_SHARE = fraction('0.5');
-/** The engine's HEALTH_ROUNDING_MARGIN plus the roundings it covers: how far past the level a capped action may land. */
-const RESTORE_TOLERANCE = 10n;
-
-let anvil: Anvil;
+let f: EngineFixture;
 let deployer: Signer;
 let vault: Signer;
 let backstop: Signer;
@@ -35,78 +24,22 @@ let token: Address;
 let engine: Address;
 let ethFeed: Address;
 let btcFeed: Address;
-
-const TRADERS = 10;
-const signerFor = (index: number) => new Signer({ chainId: anvil.chainId, rpcUrl: anvil.rpcUrl, name: 'engine-test' }, devnetAccount(index));
-const trader = (n: number) => signerFor(devnetRoles.firstTrader + n);
-/** Deploys and returns the checksummed address, as events carry it. */
-const deploy = async (...args: Parameters<Signer['deploy']>) => getAddress(await deployer.deploy(...args));
-
-const marketArgs = (feed: Address, spec: MarketSpec) => ({
-  feed,
-  maxPriceAge: spec.maxPriceAge,
-  maintenanceMarginFraction: spec.maintenanceMarginFraction,
-  initialMarginFraction: spec.initialMarginFraction,
-  liquidationPenalty: spec.liquidationPenalty,
-  ammDepth: spec.ammDepth,
-});
+let read: EngineFixture['read'];
+let trader: EngineFixture['trader'];
+let setPrice: EngineFixture['setPrice'];
+let fund: EngineFixture['fund'];
+let tradeAs: EngineFixture['tradeAs'];
+let liquidateAs: EngineFixture['liquidateAs'];
+let absorbAs: EngineFixture['absorbAs'];
 
 beforeAll(async () => {
-  anvil = await startAnvil({ chainId: 31_337 });
-  deployer = signerFor(devnetRoles.deployer);
-  vault = signerFor(3);
-  backstop = signerFor(4);
-  keeper = signerFor(5);
-  stranger = signerFor(6);
-  // anvil funds the mnemonic's first ten accounts only; traders come after them.
-  const control = anvilControl({ chainId: anvil.chainId, rpcUrl: anvil.rpcUrl });
-  for (let n = 0; n < TRADERS; n += 1) await control.setBalance({ address: trader(n).address, value: parseEther('10') });
-  token = await deploy({ name: 'CollateralToken', abi: collateralTokenAbi, bytecode: collateralTokenBytecode, args: ['Test USD', 'tUSD'] });
-  await deployer.write({ address: token, abi: collateralTokenAbi, functionName: 'setVault', args: [vault.address] });
-  ethFeed = await deploy({ name: 'feed', abi: marketPriceFeedAbi, bytecode: marketPriceFeedBytecode, args: [8, 'ETH / USD', ETH_SPEC.initialPrice, deployer.address] });
-  btcFeed = await deploy({ name: 'feed', abi: marketPriceFeedAbi, bytecode: marketPriceFeedBytecode, args: [8, 'BTC / USD', BTC_SPEC.initialPrice, deployer.address] });
-  engine = await deploy({ name: 'MarginEngine', abi: marginEngineAbi, bytecode: marginEngineBytecode, args: [token, deployer.address, LIQUIDATOR_SHARE] });
-  await deployer.write({ address: engine, abi: marginEngineAbi, functionName: 'setVault', args: [vault.address] });
-  await deployer.write({ address: engine, abi: marginEngineAbi, functionName: 'setBackstop', args: [backstop.address] });
-  await deployer.write({ address: engine, abi: marginEngineAbi, functionName: 'listMarket', args: [ETH, marketArgs(ethFeed, ETH_SPEC)] });
-  await deployer.write({ address: engine, abi: marginEngineAbi, functionName: 'listMarket', args: [BTC, marketArgs(btcFeed, BTC_SPEC)] });
+  f = await startEngineFixture();
+  ({ deployer, vault, backstop, keeper, stranger, token, engine, ethFeed, btcFeed, read, trader, setPrice, fund, tradeAs, liquidateAs, absorbAs } = f);
 });
 
 afterAll(async () => {
-  await anvil?.stop();
+  await f?.stop();
 });
-
-// ------------------------------------------------------------------ helpers
-
-const read = {
-  account: (account: Address) => deployer.public.readContract({ address: engine, abi: marginEngineAbi, functionName: 'accountOf', args: [account] }),
-  collateral: (account: Address) => deployer.public.readContract({ address: engine, abi: marginEngineAbi, functionName: 'collateralOf', args: [account] }),
-  position: async (account: Address, market: Hex) => {
-    const [positionSize, entryPrice] = await deployer.public.readContract({ address: engine, abi: marginEngineAbi, functionName: 'positionOf', args: [account, market] });
-    return { size: positionSize, entryPrice };
-  },
-  balance: (account: Address) => deployer.public.readContract({ address: token, abi: collateralTokenAbi, functionName: 'balanceOf', args: [account] }),
-  insurance: () => deployer.public.readContract({ address: engine, abi: marginEngineAbi, functionName: 'insuranceFund' }),
-  maxLiquidation: (account: Address, market: Hex) =>
-    deployer.public.readContract({ address: engine, abi: marginEngineAbi, functionName: 'maxLiquidationSize', args: [account, market] }),
-  maxAbsorb: (account: Address, market: Hex) => deployer.public.readContract({ address: engine, abi: marginEngineAbi, functionName: 'maxAbsorbSize', args: [account, market] }),
-};
-
-const setPrice = (feed: Address, value: bigint) => pushPrice({ signer: deployer, feed, price: value });
-
-/** Gives the trader `amount` tokens (the vault mints) and deposits them into its margin. */
-async function fund(account: Signer, amount: bigint): Promise<void> {
-  await vault.write({ address: token, abi: collateralTokenAbi, functionName: 'mint', args: [account.address, amount] });
-  await account.write({ address: token, abi: collateralTokenAbi, functionName: 'approve', args: [engine, amount] });
-  await account.write({ address: engine, abi: marginEngineAbi, functionName: 'deposit', args: [account.address, amount] });
-}
-
-const tradeAs = (account: Signer, market: Hex, sizeDelta: bigint) =>
-  account.write({ address: engine, abi: marginEngineAbi, functionName: 'trade', args: [market, sizeDelta], label: 'MarginEngine' });
-const liquidateAs = (account: Signer, target: Address, market: Hex, amount: bigint) =>
-  account.write({ address: engine, abi: marginEngineAbi, functionName: 'liquidate', args: [target, market, amount], label: 'MarginEngine' });
-const absorbAs = (account: Signer, target: Address, market: Hex, amount: bigint) =>
-  account.write({ address: engine, abi: marginEngineAbi, functionName: 'absorb', args: [target, market, amount], label: 'MarginEngine' });
 
 // ------------------------------------------------------------------ tests
 
@@ -454,7 +387,7 @@ describe('absorb', () => {
 
 describe('stale prices', () => {
   it('stop every state change that needs them, while views still answer', async () => {
-    const control = anvilControl({ chainId: anvil.chainId, rpcUrl: anvil.rpcUrl });
+    const control = f.control;
     const snapshot = await control.snapshot();
     try {
       await control.increaseTime({ seconds: Number(ETH_SPEC.maxPriceAge) + 1 });

@@ -8,14 +8,16 @@ import { pad, parseEventLogs, toHex, type Address, type Hash, type Hex } from 'v
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collateralTokenAbi } from '../../chains/contracts/out/CollateralToken.js';
 import { marginEngineAbi } from '../../chains/contracts/out/MarginEngine.js';
+import { devnetAccount, devnetRoles } from '../../chains/devnet/keys.js';
 import type { ManifestChain } from '../../chains/devnet/manifest.js';
-import { DEVNET_MARKETS, DEVNET_VAULT_RESERVE } from '../../chains/devnet/protocol.js';
+import { DEVNET_AUCTION, DEVNET_INSURANCE_LOSS_CAP, DEVNET_MARKET_LIMITS, DEVNET_MARKETS, DEVNET_VAULT_RESERVE } from '../../chains/devnet/protocol.js';
 import { seedAccounts, type SeedFile } from '../../chains/devnet/seed.js';
 import { vaultCallAbi } from '../../chains/protocol/abi.js';
 import { legPayload, type Leg } from '../../chains/protocol/legs.js';
 import { decodeLegPayload, LEG_KIND, TRANSPORT_ID } from '../../chains/protocol/payload.js';
 import { pushPrice } from '../../chains/protocol/price-feed.js';
-import { price, size, usd } from '../../chains/protocol/units.js';
+import { price, size, usd, VALUE_SCALE } from '../../chains/protocol/units.js';
+import type { Signer } from '../../chains/signer.js';
 import { ConfigError } from '../../relayer/errors.js';
 import { BTC, ETH, ProtocolHarness, STATUS, traderAddress } from './protocol-harness.js';
 import { expectRevert } from './support.js';
@@ -74,6 +76,23 @@ describe('the devnet deployment', () => {
         expect(await client.readContract({ address: vault, abi: vaultCallAbi, functionName: 'chainIdByWormholeChainId', args: [other.wormholeChainId] })).toBe(
           BigInt(other.chainId),
         );
+      }
+    }
+  });
+
+  it('configures every market’s auction and per-block limits, the insurance cap and the guardian with the devnet defaults', async () => {
+    for (const chain of h.manifest.chains) {
+      const engine = { address: chain.contracts.marginEngine, abi: marginEngineAbi } as const;
+      const client = h.relayerOn(chain).public;
+      expect(await client.readContract({ ...engine, functionName: 'guardian' })).toBe(devnetAccount(devnetRoles.guardian).address);
+      for (const market of chain.markets) {
+        expect(await client.readContract({ ...engine, functionName: 'auctionConfig', args: [market.marketId] })).toEqual(DEVNET_AUCTION);
+        expect(await client.readContract({ ...engine, functionName: 'blockLimits', args: [market.marketId] })).toMatchObject({
+          maxNotionalPerBlock: DEVNET_MARKET_LIMITS.maxNotionalPerBlock,
+          maxInsuranceLossPerBlock: DEVNET_INSURANCE_LOSS_CAP,
+          unwindImpactBps: DEVNET_MARKET_LIMITS.unwindImpactBps,
+          paused: false,
+        });
       }
     }
   });
@@ -344,6 +363,22 @@ describe('sendLiquidity', () => {
     expect(received?.args.absorbedSize).toBe(0n);
     expect(await h.position(beta, account, ETH)).toEqual(positionBefore);
     expect((await h.account(beta, beta.contracts.vault)).collateral).toBe(backstopBefore.collateral + usd('100'));
+  });
+
+  it('lets the relayer, and only it, unwind the backstop’s position through the engine’s AMM', async () => {
+    const held = await h.position(beta, beta.contracts.vault, ETH); // the long absorbed over LayerZero above
+    expect(held.size).toBeGreaterThan(0n);
+    const unwind = (signer: Signer, amount: bigint) =>
+      signer.write({ address: beta.contracts.vault, abi: vaultCallAbi, functionName: 'unwindBackstop', args: [ETH, amount, 0n], label: 'Vault' });
+    await expectRevert(unwind(h.strangerOn(beta), held.size), 'NotRelayer');
+    const half = held.size / 2n;
+    const receipt = await unwind(h.relayerOn(beta), half);
+    const event = parseEventLogs({ abi: marginEngineAbi, eventName: 'BackstopUnwound', logs: receipt.logs })[0]?.args;
+    // Sold into the pool centred on the oracle (2900) with depth 2000: 2900 x 2000 / (2000 + s) per unit.
+    const depth = DEVNET_MARKETS[0]?.ammDepth ?? 0n;
+    const quote = (half * price('2900') * depth) / (depth + half);
+    expect(event).toMatchObject({ market: ETH, backstop: beta.contracts.vault, size: half, oraclePrice: price('2900'), executionPrice: quote / half, proceeds: quote / VALUE_SCALE });
+    expect(await h.position(beta, beta.contracts.vault, ETH)).toEqual({ size: held.size - half, entryPrice: held.entryPrice });
   });
 
   it('lets the owner move the backstop’s free margin back into the reserve', async () => {

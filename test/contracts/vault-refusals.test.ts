@@ -4,18 +4,22 @@
  * checked to change nothing; an expired leg is canceled at its destination and refunded once
  * at its source.
  */
-import { pad, type Hex } from 'viem';
+import { decodeErrorResult, pad, type Hex } from 'viem';
 import { generatePrivateKey } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { marginEngineAbi } from '../../chains/contracts/out/MarginEngine.js';
 import { messageProbeAbi } from '../../chains/contracts/out/MessageProbe.js';
 import { anvilControl } from '../../chains/devnet/control.js';
+import { devnetAccount, devnetRoles } from '../../chains/devnet/keys.js';
 import type { ManifestChain } from '../../chains/devnet/manifest.js';
 import { endpointAbi } from '../../chains/messaging/layerzero/abi.js';
 import { vaultCallAbi } from '../../chains/protocol/abi.js';
 import { cancelLeg, type Leg } from '../../chains/protocol/legs.js';
 import { LEG_KIND, TRANSPORT_ID } from '../../chains/protocol/payload.js';
-import { usd } from '../../chains/protocol/units.js';
-import { ProtocolHarness, STATUS, traderAddress } from './protocol-harness.js';
+import { size, usd } from '../../chains/protocol/units.js';
+import { Signer } from '../../chains/signer.js';
+import { RelayerError } from '../../relayer/errors.js';
+import { ETH, ProtocolHarness, STATUS, traderAddress } from './protocol-harness.js';
 import { expectLzRejected, expectRevert } from './support.js';
 
 let h: ProtocolHarness;
@@ -167,6 +171,61 @@ describe('a receiving vault', () => {
       h.relayerOn(beta).write({ address: beta.contracts.vault, abi: vaultCallAbi, functionName: 'cancelLeg', args: [BigInt(alpha.chainId), leg.legId, TRANSPORT_ID.wormhole, '0x'], value: 1_000n }),
       'LegAlreadyProcessed',
     );
+  });
+});
+
+describe('a vault whose engine is paused', () => {
+  const account = () => traderAddress(4);
+  const pause = (chain: ManifestChain, paused: boolean) =>
+    new Signer(h.endpointOf(chain), devnetAccount(devnetRoles.guardian)).write({
+      address: chain.contracts.marginEngine,
+      abi: marginEngineAbi,
+      functionName: 'setPaused',
+      args: [paused],
+      label: 'MarginEngine',
+    });
+
+  it('executes no leg while paused, and the deliveries wait: both land once the guardian resumes', async () => {
+    const legOf = async (): Promise<Leg> => ({ kind: 'collateral', legId: h.newLegId(), account: account(), amount: usd('10'), deadline: await h.deadline(alpha) });
+    const [overLz, overWormhole] = [await legOf(), await legOf()];
+    const lzMessage = await h.send({ transport: h.transports.layerzero, from: alpha, to: beta, leg: overLz });
+    const wormholeMessage = await h.send({ transport: h.transports.wormhole, from: alpha, to: beta, leg: overWormhole });
+    await pause(beta, true);
+    const before = await h.snapshot(beta, account());
+    // LayerZero: lzReceive reverts as a whole (no LegRejected), so the packet stays verified and retryable.
+    const refused = await h.transports.layerzero.deliver(lzMessage).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(RelayerError);
+    const reason = (refused as RelayerError).details?.replace('lzReceive failed: ', '') as Hex;
+    expect(decodeErrorResult({ abi: vaultCallAbi, data: reason }).errorName).toBe('EnginePaused');
+    expect(await h.transports.layerzero.status(lzMessage)).toBe('verified');
+    // Wormhole: the delivery reverts and the VAA stays unconsumed.
+    await expect(h.transports.wormhole.deliver(wormholeMessage)).rejects.toThrow(/reverted with EnginePaused\(/);
+    expect(await h.snapshot(beta, account())).toEqual(before);
+    expect([await h.inboundStatus(beta, overLz.legId), await h.inboundStatus(beta, overWormhole.legId)]).toEqual([STATUS.none, STATUS.none]);
+
+    // Deposits go on while paused.
+    await h.seed({ accounts: [{ trader: 5, chain: 'beta', deposit: '100' }] });
+    expect((await h.account(beta, traderAddress(5))).collateral).toBe(usd('100'));
+
+    await pause(beta, false);
+    await h.transports.layerzero.deliver(lzMessage);
+    await h.transports.wormhole.deliver(wormholeMessage);
+    expect([await h.inboundStatus(beta, overLz.legId), await h.inboundStatus(beta, overWormhole.legId)]).toEqual([STATUS.executed, STATUS.executed]);
+    expect((await h.account(beta, account())).collateral).toBe(before.account.collateral + usd('20'));
+  });
+
+  it('starts and cancels no leg while paused', async () => {
+    await pause(alpha, true);
+    const deadline = await h.deadline(alpha);
+    const collateral: Leg = { kind: 'collateral', legId: h.newLegId(), account: account(), amount: usd('1'), deadline };
+    const liquidity: Leg = { kind: 'liquidity', legId: h.newLegId(), account: account(), amount: usd('1'), market: ETH, size: size('1'), deadline };
+    for (const transport of [h.transports.layerzero, h.transports.wormhole]) {
+      await expect(h.send({ transport, from: alpha, to: beta, leg: collateral })).rejects.toThrow(/reverted with EnginePaused\(/);
+      await expect(h.send({ transport, from: alpha, to: beta, leg: liquidity })).rejects.toThrow(/reverted with EnginePaused\(/);
+    }
+    await expect(cancelLeg({ signer: h.relayerOn(alpha), transport: h.transports.wormhole, from: alpha, to: beta, legId: h.newLegId() })).rejects.toThrow(/reverted with EnginePaused\(/);
+    await pause(alpha, false);
+    expect(await h.outboundStatus(alpha, collateral.legId)).toBe(STATUS.none);
   });
 });
 

@@ -43,6 +43,128 @@ export const marginEngineAbi = [
         "internalType": "address",
         "name": "account",
         "type": "address"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "market",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "uint256",
+        "name": "id",
+        "type": "uint256"
+      }
+    ],
+    "name": "AuctionActive",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "market",
+        "type": "bytes32"
+      }
+    ],
+    "name": "AuctionNeedsReset",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "price",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "limitPrice",
+        "type": "uint256"
+      }
+    ],
+    "name": "AuctionPriceBeyondLimit",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "market",
+        "type": "bytes32"
+      }
+    ],
+    "name": "AuctionResetNotDue",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      },
+      {
+        "internalType": "int256",
+        "name": "equity",
+        "type": "int256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "maintenanceMargin",
+        "type": "uint256"
+      }
+    ],
+    "name": "AuctionStillNeeded",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      },
+      {
+        "internalType": "int256",
+        "name": "surplusBefore",
+        "type": "int256"
+      },
+      {
+        "internalType": "int256",
+        "name": "surplusAfter",
+        "type": "int256"
+      }
+    ],
+    "name": "AuctionTakeWorsensAccount",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "market",
+        "type": "bytes32"
+      }
+    ],
+    "name": "AuctionsNotConfigured",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
       }
     ],
     "name": "BackstopAccount",
@@ -94,6 +216,22 @@ export const marginEngineAbi = [
     "inputs": [
       {
         "internalType": "uint256",
+        "name": "loss",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "lossLeft",
+        "type": "uint256"
+      }
+    ],
+    "name": "InsuranceLossCapExceeded",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
         "name": "depth",
         "type": "uint256"
       }
@@ -105,11 +243,88 @@ export const marginEngineAbi = [
     "inputs": [
       {
         "internalType": "uint256",
+        "name": "buf",
+        "type": "uint256"
+      }
+    ],
+    "name": "InvalidAuctionBuf",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "cusp",
+        "type": "uint256"
+      }
+    ],
+    "name": "InvalidAuctionCusp",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "cut",
+        "type": "uint256"
+      }
+    ],
+    "name": "InvalidAuctionCut",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint64",
+        "name": "step",
+        "type": "uint64"
+      }
+    ],
+    "name": "InvalidAuctionStep",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint64",
+        "name": "tail",
+        "type": "uint64"
+      }
+    ],
+    "name": "InvalidAuctionTail",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
         "name": "value",
         "type": "uint256"
       }
     ],
     "name": "InvalidFraction",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "cap",
+        "type": "uint256"
+      }
+    ],
+    "name": "InvalidInsuranceLossCap",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "cap",
+        "type": "uint256"
+      }
+    ],
+    "name": "InvalidLiquidationCap",
     "type": "error"
   },
   {
@@ -168,6 +383,38 @@ export const marginEngineAbi = [
   {
     "inputs": [
       {
+        "internalType": "uint256",
+        "name": "bps",
+        "type": "uint256"
+      }
+    ],
+    "name": "InvalidUnwindImpact",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "market",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "uint256",
+        "name": "notional",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "notionalLeft",
+        "type": "uint256"
+      }
+    ],
+    "name": "LiquidationCapExceeded",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "int256",
         "name": "size",
         "type": "int256"
@@ -190,6 +437,33 @@ export const marginEngineAbi = [
       }
     ],
     "name": "MarketAlreadyListed",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "market",
+        "type": "bytes32"
+      }
+    ],
+    "name": "NoAuction",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      }
+    ],
+    "name": "NoBadDebt",
     "type": "error"
   },
   {
@@ -233,6 +507,17 @@ export const marginEngineAbi = [
       }
     ],
     "name": "NotBackstop",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "caller",
+        "type": "address"
+      }
+    ],
+    "name": "NotGuardian",
     "type": "error"
   },
   {
@@ -287,6 +572,11 @@ export const marginEngineAbi = [
       }
     ],
     "name": "OwnableUnauthorizedAccount",
+    "type": "error"
+  },
+  {
+    "inputs": [],
+    "name": "Paused",
     "type": "error"
   },
   {
@@ -399,6 +689,17 @@ export const marginEngineAbi = [
   {
     "inputs": [
       {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      }
+    ],
+    "name": "TakerIsAccount",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "uint256",
         "name": "max",
         "type": "uint256"
@@ -443,6 +744,43 @@ export const marginEngineAbi = [
       }
     ],
     "name": "UnsupportedFeedDecimals",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "market",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "int256",
+        "name": "size",
+        "type": "int256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "sizeLeft",
+        "type": "uint256"
+      }
+    ],
+    "name": "UnwindImpactExceeded",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "executionPrice",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "limitPrice",
+        "type": "uint256"
+      }
+    ],
+    "name": "UnwindPriceBeyondLimit",
     "type": "error"
   },
   {
@@ -514,12 +852,337 @@ export const marginEngineAbi = [
     "inputs": [
       {
         "indexed": true,
+        "internalType": "uint256",
+        "name": "id",
+        "type": "uint256"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "market",
+        "type": "bytes32"
+      },
+      {
+        "indexed": false,
+        "internalType": "enum MarginEngine.AuctionEnd",
+        "name": "reason",
+        "type": "uint8"
+      },
+      {
+        "indexed": false,
+        "internalType": "int256",
+        "name": "lotLeft",
+        "type": "int256"
+      }
+    ],
+    "name": "AuctionClosed",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "market",
+        "type": "bytes32"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "buf",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "cut",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "cusp",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint64",
+        "name": "step",
+        "type": "uint64"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint64",
+        "name": "tail",
+        "type": "uint64"
+      }
+    ],
+    "name": "AuctionConfigured",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "id",
+        "type": "uint256"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "market",
+        "type": "bytes32"
+      },
+      {
+        "indexed": false,
+        "internalType": "address",
+        "name": "keeper",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "int256",
+        "name": "lot",
+        "type": "int256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "top",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "oraclePrice",
+        "type": "uint256"
+      }
+    ],
+    "name": "AuctionReset",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "id",
+        "type": "uint256"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "market",
+        "type": "bytes32"
+      },
+      {
+        "indexed": false,
+        "internalType": "address",
+        "name": "keeper",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "int256",
+        "name": "lot",
+        "type": "int256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "top",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "oraclePrice",
+        "type": "uint256"
+      }
+    ],
+    "name": "AuctionStarted",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "id",
+        "type": "uint256"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "market",
+        "type": "bytes32"
+      },
+      {
+        "indexed": false,
+        "internalType": "address",
+        "name": "taker",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "int256",
+        "name": "size",
+        "type": "int256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "price",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "oraclePrice",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "penalty",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "takerReward",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "int256",
+        "name": "lotLeft",
+        "type": "int256"
+      }
+    ],
+    "name": "AuctionTaken",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
         "internalType": "address",
         "name": "backstop",
         "type": "address"
       }
     ],
     "name": "BackstopSet",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "market",
+        "type": "bytes32"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "backstop",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "int256",
+        "name": "size",
+        "type": "int256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "oraclePrice",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "executionPrice",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "poolPrice",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "proceeds",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "int256",
+        "name": "slippage",
+        "type": "int256"
+      },
+      {
+        "indexed": false,
+        "internalType": "int256",
+        "name": "realizedPnl",
+        "type": "int256"
+      }
+    ],
+    "name": "BackstopUnwound",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "uncovered",
+        "type": "uint256"
+      }
+    ],
+    "name": "BadDebtCoverDeferred",
     "type": "event"
   },
   {
@@ -576,6 +1239,19 @@ export const marginEngineAbi = [
     "anonymous": false,
     "inputs": [
       {
+        "indexed": true,
+        "internalType": "address",
+        "name": "guardian",
+        "type": "address"
+      }
+    ],
+    "name": "GuardianSet",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
         "indexed": false,
         "internalType": "int256",
         "name": "delta",
@@ -589,6 +1265,19 @@ export const marginEngineAbi = [
       }
     ],
     "name": "InsuranceFundChanged",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "maxLossPerBlock",
+        "type": "uint256"
+      }
+    ],
+    "name": "InsuranceLossCapSet",
     "type": "event"
   },
   {
@@ -719,6 +1408,31 @@ export const marginEngineAbi = [
     "inputs": [
       {
         "indexed": true,
+        "internalType": "bytes32",
+        "name": "market",
+        "type": "bytes32"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "maxNotionalPerBlock",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "unwindImpactBps",
+        "type": "uint256"
+      }
+    ],
+    "name": "MarketLimitsSet",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
         "internalType": "address",
         "name": "previousOwner",
         "type": "address"
@@ -750,6 +1464,25 @@ export const marginEngineAbi = [
       }
     ],
     "name": "OwnershipTransferred",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": false,
+        "internalType": "bool",
+        "name": "paused",
+        "type": "bool"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "by",
+        "type": "address"
+      }
+    ],
+    "name": "PausedSet",
     "type": "event"
   },
   {
@@ -853,12 +1586,38 @@ export const marginEngineAbi = [
   },
   {
     "inputs": [],
+    "name": "BPS",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
     "name": "COLLATERAL_DECIMALS",
     "outputs": [
       {
         "internalType": "uint8",
         "name": "",
         "type": "uint8"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "DEFAULT_UNWIND_IMPACT_BPS",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
       }
     ],
     "stateMutability": "view",
@@ -1132,6 +1891,121 @@ export const marginEngineAbi = [
     "type": "function"
   },
   {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "market",
+        "type": "bytes32"
+      }
+    ],
+    "name": "auctionConfig",
+    "outputs": [
+      {
+        "components": [
+          {
+            "internalType": "uint256",
+            "name": "buf",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "cut",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "cusp",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint64",
+            "name": "step",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint64",
+            "name": "tail",
+            "type": "uint64"
+          }
+        ],
+        "internalType": "struct MarginEngine.AuctionConfig",
+        "name": "",
+        "type": "tuple"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "auctionCount",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "market",
+        "type": "bytes32"
+      }
+    ],
+    "name": "auctionOf",
+    "outputs": [
+      {
+        "components": [
+          {
+            "internalType": "uint256",
+            "name": "id",
+            "type": "uint256"
+          },
+          {
+            "internalType": "int256",
+            "name": "lot",
+            "type": "int256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "top",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "startedAt",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "price",
+            "type": "uint256"
+          },
+          {
+            "internalType": "bool",
+            "name": "needsReset",
+            "type": "bool"
+          }
+        ],
+        "internalType": "struct MarginEngine.AuctionView",
+        "name": "view_",
+        "type": "tuple"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
     "inputs": [],
     "name": "backstop",
     "outputs": [
@@ -1142,6 +2016,85 @@ export const marginEngineAbi = [
       }
     ],
     "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "market",
+        "type": "bytes32"
+      }
+    ],
+    "name": "blockLimits",
+    "outputs": [
+      {
+        "components": [
+          {
+            "internalType": "uint256",
+            "name": "maxNotionalPerBlock",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "notionalLeft",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "maxInsuranceLossPerBlock",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "insuranceLossLeft",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "unwindImpactBps",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "unwindSellLeft",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "unwindBuyLeft",
+            "type": "uint256"
+          },
+          {
+            "internalType": "bool",
+            "name": "paused",
+            "type": "bool"
+          }
+        ],
+        "internalType": "struct MarginEngine.LimitsView",
+        "name": "view_",
+        "type": "tuple"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "market",
+        "type": "bytes32"
+      }
+    ],
+    "name": "cancelAuction",
+    "outputs": [],
+    "stateMutability": "nonpayable",
     "type": "function"
   },
   {
@@ -1174,6 +2127,19 @@ export const marginEngineAbi = [
       }
     ],
     "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      }
+    ],
+    "name": "coverBadDebt",
+    "outputs": [],
+    "stateMutability": "nonpayable",
     "type": "function"
   },
   {
@@ -1245,6 +2211,19 @@ export const marginEngineAbi = [
         "internalType": "uint256",
         "name": "",
         "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "guardian",
+    "outputs": [
+      {
+        "internalType": "address",
+        "name": "",
+        "type": "address"
       }
     ],
     "stateMutability": "view",
@@ -1510,6 +2489,19 @@ export const marginEngineAbi = [
   },
   {
     "inputs": [],
+    "name": "paused",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
     "name": "pendingOwner",
     "outputs": [
       {
@@ -1558,6 +2550,24 @@ export const marginEngineAbi = [
         "type": "address"
       },
       {
+        "internalType": "bytes32",
+        "name": "market",
+        "type": "bytes32"
+      }
+    ],
+    "name": "redoAuction",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      },
+      {
         "internalType": "uint256",
         "name": "amount",
         "type": "uint256"
@@ -1571,6 +2581,51 @@ export const marginEngineAbi = [
   {
     "inputs": [],
     "name": "renounceOwnership",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "market",
+        "type": "bytes32"
+      },
+      {
+        "components": [
+          {
+            "internalType": "uint256",
+            "name": "buf",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "cut",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "cusp",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint64",
+            "name": "step",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint64",
+            "name": "tail",
+            "type": "uint64"
+          }
+        ],
+        "internalType": "struct MarginEngine.AuctionConfig",
+        "name": "config",
+        "type": "tuple"
+      }
+    ],
+    "name": "setAuctionConfig",
     "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"
@@ -1604,12 +2659,81 @@ export const marginEngineAbi = [
   {
     "inputs": [
       {
+        "internalType": "address",
+        "name": "guardian_",
+        "type": "address"
+      }
+    ],
+    "name": "setGuardian",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "maxLossPerBlock",
+        "type": "uint256"
+      }
+    ],
+    "name": "setInsuranceLossCap",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "uint256",
         "name": "share",
         "type": "uint256"
       }
     ],
     "name": "setLiquidatorShare",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "market",
+        "type": "bytes32"
+      },
+      {
+        "components": [
+          {
+            "internalType": "uint256",
+            "name": "maxNotionalPerBlock",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "unwindImpactBps",
+            "type": "uint256"
+          }
+        ],
+        "internalType": "struct MarginEngine.MarketLimits",
+        "name": "limits",
+        "type": "tuple"
+      }
+    ],
+    "name": "setMarketLimits",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bool",
+        "name": "paused_",
+        "type": "bool"
+      }
+    ],
+    "name": "setPaused",
     "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"
@@ -1624,6 +2748,69 @@ export const marginEngineAbi = [
     ],
     "name": "setVault",
     "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "market",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "int256",
+        "name": "size",
+        "type": "int256"
+      }
+    ],
+    "name": "startAuction",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "id",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "market",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "int256",
+        "name": "maxSize",
+        "type": "int256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "limitPrice",
+        "type": "uint256"
+      }
+    ],
+    "name": "take",
+    "outputs": [
+      {
+        "internalType": "int256",
+        "name": "taken",
+        "type": "int256"
+      }
+    ],
     "stateMutability": "nonpayable",
     "type": "function"
   },
@@ -1655,6 +2842,35 @@ export const marginEngineAbi = [
     ],
     "name": "transferOwnership",
     "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "market",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "int256",
+        "name": "size",
+        "type": "int256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "limitPrice",
+        "type": "uint256"
+      }
+    ],
+    "name": "unwindBackstop",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "executionPrice",
+        "type": "uint256"
+      }
+    ],
     "stateMutability": "nonpayable",
     "type": "function"
   },
@@ -1736,4 +2952,4 @@ export const marginEngineAbi = [
   }
 ] as const;
 
-export const marginEngineBytecode = '0x60a060405234801561000f575f5ffd5b506040516139a83803806139a883398101604081905261002e916101f8565b816001600160a01b03811661005d57604051631e4fbdf760e01b81525f60048201526024015b60405180910390fd5b61006681610112565b505f836001600160a01b031663313ce5676040518163ffffffff1660e01b8152600401602060405180830381865afa1580156100a4573d5f5f3e3d5ffd5b505050506040513d601f19601f820116820180604052508101906100c89190610238565b905060ff81166006146100f357604051631796bed360e31b815260ff82166004820152602401610054565b6001600160a01b0384166080526101098261012e565b5050505061025f565b600180546001600160a01b031916905561012b81610195565b50565b670de0b6b3a764000081111561015a57604051635f950b9f60e01b815260048101829052602401610054565b60048190556040518181527fe5849f632f841f00af6def2de6377876ef46bf6de9675ce9fff07eb2adf0e7b59060200160405180910390a150565b5f80546001600160a01b038381166001600160a01b0319831681178455604051919092169283917f8be0079c531659141344cd1fd0a4f28419497f9722a3daafe3b4186f6b6457e09190a35050565b6001600160a01b038116811461012b575f5ffd5b5f5f5f6060848603121561020a575f5ffd5b8351610215816101e4565b6020850151909350610226816101e4565b80925050604084015190509250925092565b5f60208284031215610248575f5ffd5b815160ff81168114610258575f5ffd5b9392505050565b60805161371c61028c5f395f81816106060152818161088b015281816108e701526111ed015261371c5ff3fe608060405234801561000f575f5ffd5b5060043610610260575f3560e01c8063715018a61161014b578063910553eb116100bf578063e30c397811610084578063e30c397814610644578063e671550c14610655578063f1a640f81461065e578063f2fde38b14610666578063f5e518dd14610679578063fbfa77cf1461068c575f5ffd5b8063910553eb146105db578063916c2b87146105ee578063b2016bd414610601578063b790230314610628578063d05d87c214610631575f5ffd5b80638086b8ba116101105780638086b8ba1461051257806385ecbeed146105325780638b86d878146105455780638da5cb5b146105a55780638e2ee6b5146105b55780639101e5b3146105c8575f5ffd5b8063715018a6146104a557806376e88cd7146104ad57806377600cc41461048e57806379ba5097146104df5780637dea1817146104e7575f5ffd5b806341a7e8eb116101e25780635c312942116101a75780635c312942146103bc5780635f6a8b69146103d15780636817031b1461043e5780636843264c146104515780636a1460241461048e5780636e7fff571461049d575f5ffd5b806341a7e8eb1461035357806347e7ef24146103695780634ddde78d1461037c57806351adb2d9146103965780635ac3d313146103a9575f5ffd5b806329fd97471161022857806329fd9747146102ff5780632c4b493f146103125780632e1a7d4d146103255780633421e7e514610338578063410e36001461034b575f5ffd5b806315f545661461026457806316bfad171461028a5780631aefb1071461029a5780631ec29e61146102c257806321d71824146102ea575b5f5ffd5b6102776102723660046131f0565b61069f565b6040519081526020015b60405180910390f35b61027768056bc75e2d6310000081565b6102776102a836600461321a565b6001600160a01b03165f9081526009602052604090205490565b6102d56102d0366004613235565b61077a565b60408051928352602083019190915201610281565b6102fd6102f836600461324c565b6107bd565b005b61027761030d36600461321a565b6107dd565b6102fd6103203660046131f0565b6107f1565b6102fd610333366004613235565b6108b3565b6102fd61034636600461324c565b610911565b610277601081565b6102776ec097ce7bc90715b34b9f100000000081565b6102fd6103773660046131f0565b6109d2565b610384600681565b60405160ff9091168152602001610281565b6102fd6103a4366004613235565b610a2c565b6102fd6103b7366004613281565b610a3d565b6103c4610cd9565b60405161028191906132b3565b6103e46103df366004613235565b610d2f565b604051610281919081516001600160a01b0316815260208083015167ffffffffffffffff169082015260408083015190820152606080830151908201526080808301519082015260a0918201519181019190915260c00190565b6102fd61044c36600461321a565b610ddd565b61046461045f366004613235565b610e55565b604080519485526001600160501b0390931660208501529183015215156060820152608001610281565b610277670de0b6b3a764000081565b610277600481565b6102fd610ea2565b6104cf6104bb36600461321a565b60066020525f908152604090205460ff1681565b6040519015158152602001610281565b6102fd610eb5565b6003546104fa906001600160a01b031681565b6040516001600160a01b039091168152602001610281565b61052561052036600461321a565b610ef6565b60405161028191906132f5565b6102fd610540366004613281565b610fb7565b6102d56105533660046131f0565b6001600160a01b03919091165f908152600a6020908152604080832093835292815290829020825180840190935254600f81900b808452600160801b9091046001600160801b03169290910182905291565b5f546001600160a01b03166104fa565b6102fd6105c33660046133c8565b611055565b6102fd6105d63660046131f0565b611149565b6102776105e93660046131f0565b611214565b6102fd6105fc36600461321a565b6112d7565b6104fa7f000000000000000000000000000000000000000000000000000000000000000081565b61027760055481565b61027761063f366004613281565b61134f565b6001546001600160a01b03166104fa565b61027760045481565b610384600881565b6102fd61067436600461321a565b6113e0565b6102fd6106873660046133e8565b611450565b6002546104fa906001600160a01b031681565b5f5f6106aa836114a4565b90505f6106b7855f6114e1565b6001600160a01b0386165f908152600a60209081526040808320888452909152902054909150600f0b8015806106fa57506003546001600160a01b038781169116145b80610712575061070d82604001516116e8565b825112155b15610722575f9350505050610774565b5f61072e86855f611718565b505090505f6107448286600301545f8613611836565b905061076c61076661075d865f01518760400151611893565b8585858a6118b0565b84611950565b955050505050505b92915050565b5f5f5f610786846114a4565b90505f61079485835f611718565b505060048301549091506107b2818368056bc75e2d63100000611978565b935093505050915091565b6107c5611a28565b6107ce826114a4565b506107d98282611a54565b5050565b5f610774826107ec845f6114e1565b611d11565b6002546001600160a01b031633146108235760405163e9d6016160e01b81523360048201526024015b60405180910390fd5b6001600160a01b03821661084a5760405163d92e233d60e01b815260040160405180910390fd5b805f0361086a57604051631f2a200560e01b815260040160405180910390fd5b61087e82610877836116e8565b6002611d72565b6107d96001600160a01b037f000000000000000000000000000000000000000000000000000000000000000016333084611e0d565b6108bd3382611e49565b6108da336108ca836116e8565b6108d39061341b565b6001611d72565b61090e6001600160a01b037f0000000000000000000000000000000000000000000000000000000000000000163383611ea7565b50565b610919611a28565b816109365760405162320bd360e51b815260040160405180910390fd5b5f828152600860205260409020546001600160a01b03161561096e576040516323d4255760e01b81526004810183905260240161081a565b60075460101161099457604051630b72fc8160e31b81526010600482015260240161081a565b600780546001810182555f919091527fa66cc928b5edb82af9bd49922954155ab7b0942694bea4ce44661d9a8736c688018290556107d98282611a54565b6001600160a01b0382166109f95760405163d92e233d60e01b815260040160405180910390fd5b805f03610a1957604051631f2a200560e01b815260040160405180910390fd5b61087e82610a26836116e8565b5f611d72565b610a34611a28565b61090e81611edc565b6003546001600160a01b0390811690841603610a7757604051632b283f4f60e11b81526001600160a01b038416600482015260240161081a565b5f610a81836114a4565b90505f610a8e8483611f43565b90505f610a9c8660016114e1565b9050610aab81602001516116e8565b815112610ad65780516020820151604051630c631ccd60e21b815261081a9289929091600401613435565b6001600160a01b0386165f908152600a602090815260408083208884528252808320815180830190925254600f81900b808352600160801b9091046001600160801b0316928201929092529190610b2e908790611fae565b90505f610b51610b45855f01518660200151611893565b8451600f0b8789612034565b905080821115610b7e57604051638138960760e01b8152600481018890526024810182905260440161081a565b5f5f5f610b9185878a8c600401546121e4565b919450925090505f610bcd610ba68a88613456565b60038c0154610bc6670de0b6b3a764000068056bc75e2d63100000613456565b60016122d9565b90505f610be582600454670de0b6b3a7640000611978565b9050610bf68e8e8e8888600161231b565b610c138e610c03846116e8565b610c0c9061341b565b6005611d72565b8015610c2d57610c2d33610c26836116e8565b6006611d72565b610c47610c42610c3d838561346d565b6116e8565b6123b6565b336001600160a01b03168d8f6001600160a01b03167fbec13593a662e035658215d75ac6bbcb5e9529739a023c355fb04f506312069d8f8e89898989604051610cb896959493929190958652602086019490945260408501929092526060840152608083015260a082015260c00190565b60405180910390a4610cc98e612415565b5050505050505050505050505050565b60606007805480602002602001604051908101604052809291908181526020018280548015610d2557602002820191905f5260205f20905b815481526020019060010190808311610d11575b5050505050905090565b610d756040518060c001604052805f6001600160a01b031681526020015f67ffffffffffffffff1681526020015f81526020015f81526020015f81526020015f81525090565b610d7e826114a4565b6040805160c08101825282546001600160a01b0381168252600160a01b900467ffffffffffffffff166020820152600183015491810191909152600282015460608201526003820154608082015260049091015460a082015292915050565b610de5611a28565b6001600160a01b038116610e0c5760405163d92e233d60e01b815260040160405180910390fd5b600280546001600160a01b0319166001600160a01b0383169081179091556040517fe7ae49f883c825b05681b3e00e8be6fdea9ed2a8a45e4c6ecb9390fc44cce615905f90a250565b5f5f5f5f5f610e63866114a4565b9050610e7086825f611718565b83549297509095509350610e9590600160a01b900467ffffffffffffffff1684613480565b4211159150509193509193565b610eaa611a28565b610eb35f612495565b565b60015433906001600160a01b03168114610eed5760405163118cdaa760e01b81526001600160a01b038216600482015260240161081a565b61090e81612495565b610f326040518060e001604052805f81526020015f81526020015f81526020015f81526020015f81526020015f15158152602001606081525090565b5f610f3d835f6114e1565b6001600160a01b0384165f908152600960209081526040918290205485528251858201528201518482015281015160608401529050610f7c8382611d11565b60808301526001600160a01b0383165f9081526006602052604090205460ff16151560a0830152610fac836124ae565b60c083015250919050565b5f610fc284846127d7565b90508060a00151610ff4578381606001518260800151604051630e391ab360e31b815260040161081a93929190613435565b5f611009838360c001515f0151600f0b611fae565b90508161010001518111156110425761010082015160405163729f7b0160e01b815261081a918591600401918252602082015260400190565b61104e858585856129c8565b5050505050565b805f036110755760405163c459d23f60e01b815260040160405180910390fd5b5f61107f836114a4565b90505f61108c8483611f43565b335f818152600a60209081526040808320898452909152812054929350600f9290920b916110c09190879087908690612b3c565b5f81158015906110d557505f80831390861314155b80156110f1575060ff82901d8083011860ff86901d8087011811155b905080611141575f6111043360016114e1565b905061111381604001516116e8565b8151121561113f5780516040808301519051636664f1e160e11b815261081a9233929091600401613435565b505b505050505050565b6002546001600160a01b031633146111765760405163e9d6016160e01b815233600482015260240161081a565b6001600160a01b0382165f9081526006602052604090205460ff166111b957604051632aacbfb560e21b81526001600160a01b038316600482015260240161081a565b6111c38282611e49565b6111e0826111d0836116e8565b6111d99061341b565b6003611d72565b6107d96001600160a01b037f0000000000000000000000000000000000000000000000000000000000000000163383611ea7565b5f5f61121f836114a4565b90505f61122c855f6114e1565b6001600160a01b0386165f908152600a60209081526040808320888452909152902054909150600f0b80158061126f57506003546001600160a01b038781169116145b80611287575061128282602001516116e8565b825112155b15611297575f9350505050610774565b5f6112a386855f611718565b505090506112cc6112c66112be855f01518660200151611893565b848488612034565b83611950565b979650505050505050565b6112df611a28565b6001600160a01b0381166113065760405163d92e233d60e01b815260040160405180910390fd5b600380546001600160a01b0319166001600160a01b0383169081179091556040517f9a63fe1116f8b07047e2cecfaf511b3464e2c6fa18720875ccd4b281ac5437ec905f90a250565b5f5f61135b85856127d7565b60c08101515160a0820151919250600f0b901580611377575083155b80611380575080155b8061139057505f80851390821314155b1561139f575f925050506113d9565b61010082015160ff85901d80860118116113b957836113c8565b6113c882610100015182611950565b92506113d6868685856129c8565b50505b9392505050565b6113e8611a28565b600180546001600160a01b0383166001600160a01b031990911681179091556114185f546001600160a01b031690565b6001600160a01b03167f38d16b8cac22d99fc7c124b9cd0de2d3fa1faef420bfe791d8c362d765e2270060405160405180910390a350565b335f81815260066020908152604091829020805460ff191685151590811790915591519182527f3129fb9329e582cf3493d2a12700f60d8b73eabe0361a1bafdd1c861cf1c1690910160405180910390a250565b5f81815260086020526040902080546001600160a01b03166114dc576040516364d7c3f160e01b81526004810183905260240161081a565b919050565b61150260405180606001604052805f81526020015f81526020015f81525090565b6007545f9081908190815b81811015611658575f6007828154811061152957611529613493565b5f918252602080832091909101546001600160a01b038c168352600a825260408084208285528352808420815180830190925254600f81900b808352600160801b9091046001600160801b031693820193909352909350910361158d575050611650565b5f828152600860205260408120906115a684838d611718565b505090506115c083602001516001600160801b03166116e8565b6115c9826116e8565b6115d391906134a7565b83516115e29190600f0b6134c6565b6115ec908a6134f5565b98505f81611606855f0151600f0b60ff81901d9081011890565b6116109190613456565b90508260010154816116229190613456565b61162c908a613480565b985082600201548161163e9190613456565b6116489089613480565b975050505050505b60010161150d565b5061166c8468056bc75e2d63100000612c91565b6001600160a01b0388165f9081526009602052604090205461168e91906134f5565b85526116b4836116af670de0b6b3a764000068056bc75e2d63100000613456565b612cdb565b60208601526116d8826116af670de0b6b3a764000068056bc75e2d63100000613456565b6040860152509295945050505050565b5f6001600160ff1b038211156117145760405163123baf0360e11b81526004810183905260240161081a565b5090565b815460408051633fabe5a360e21b815290515f928392839283926001600160a01b03169163feaf968c9160048083019260a09291908290030181865afa158015611764573d5f5f3e3d5ffd5b505050506040513d601f19601f820116820180604052508101906117889190613532565b509295509193509150505f81136117bc57604051630ed1d8c360e41b8152600481018890526024810182905260440161081a565b8480156117e4575085546117e190600160a01b900467ffffffffffffffff1683613480565b42115b1561182b5785546040516357b2dfef60e01b81526004810189905260248101849052600160a01b90910467ffffffffffffffff16604482015242606482015260840161081a565b969195509350915050565b5f81611867576118628461185285670de0b6b3a7640000613480565b670de0b6b3a764000060016122d9565b61188b565b61188b8461187d85670de0b6b3a764000061346d565b670de0b6b3a7640000611978565b949350505050565b5f6113d9836118a1846116e8565b6118ab91906134a7565b612d0e565b5f8060ff86901d8087011890505f6118d5868560020154670de0b6b3a7640000611978565b90505f8587116118ee576118e9878761346d565b6118f8565b6118f8868861346d565b905080821161190c57829350505050611947565b6119418361193c68056bc75e2d6310000061192860048e613480565b6119329190613456565b6116af858761346d565b612d33565b93505050505b95945050505050565b5f5f821361196f57611961836116e8565b61196a9061341b565b6113d9565b6113d9836116e8565b5f5f5f6119858686612d42565b91509150815f036119a95783818161199f5761199f613580565b04925050506113d9565b8184116119c0576119c06003851502601118612d5e565b5f848688095f868103871696879004966002600389028118808a02820302808a02820302808a02820302808a02820302808a02820302808a02909103029181900381900460010185841190960395909502919093039390930492909217029150509392505050565b5f546001600160a01b03163314610eb35760405163118cdaa760e01b815233600482015260240161081a565b5f611a62602083018361321a565b6001600160a01b031603611a895760405163d92e233d60e01b815260040160405180910390fd5b5f611a97602083018361321a565b6001600160a01b031663313ce5676040518163ffffffff1660e01b8152600401602060405180830381865afa158015611ad2573d5f5f3e3d5ffd5b505050506040513d601f19601f82011682018060405250810190611af69190613594565b905060ff8116600814611b3e57611b10602083018361321a565b604051630e5ab05b60e21b81526001600160a01b03909116600482015260ff8216602482015260440161081a565b60808201351580611b5757508160400135826080013510155b80611b6a57508160600135826040013510155b80611b815750670de0b6b3a7640000826060013510155b15611bb9576040805163ab9d629f60e01b8152908301356004820152606083013560248201526080830135604482015260640161081a565b60a08201351580611bdc57506ec097ce7bc90715b34b9f10000000008260a00135115b15611c005760405163049db75f60e41b815260a0830135600482015260240161081a565b611c1060408301602084016135c9565b67ffffffffffffffff165f03611c5657611c3060408301602084016135c9565b604051633a907b1b60e01b815267ffffffffffffffff909116600482015260240161081a565b5f8381526008602052604090208290611c6f82826135e4565b508390507f03ccd3fa53d858ebf452904562425e42fc289105e097169aaceeb3b404860e69611ca1602085018561321a565b8460400135856060013586608001358760a00135886020016020810190611cc891906135c9565b604080516001600160a01b0390971687526020870195909552938501929092526060840152608083015267ffffffffffffffff1660a082015260c00160405180910390a2505050565b6001600160a01b0382165f9081526009602052604080822054908301518290611d39906116e8565b8451611d4591906134a7565b90505f818312611d555781611d57565b825b90505f8113611d66575f611d68565b805b9695505050505050565b6001600160a01b0383165f90815260096020526040812054611d959084906134f5565b6001600160a01b0385165f9081526009602052604090208190559050816007811115611dc357611dc361365c565b60408051858152602081018490526001600160a01b038716917f8976218360a2f3625be663cd243b97424154776dd068241eab9d855ac178f4fe910160405180910390a350505050565b611e1b848484846001612d6f565b611e4357604051635274afe760e01b81526001600160a01b038516600482015260240161081a565b50505050565b805f03611e6957604051631f2a200560e01b815260040160405180910390fd5b5f611e79836107ec8560016114e1565b905080821115611ea25782828260405163312c89db60e11b815260040161081a93929190613435565b505050565b611eb48383836001612ddc565b611ea257604051635274afe760e01b81526001600160a01b038416600482015260240161081a565b670de0b6b3a7640000811115611f0857604051635f950b9f60e01b81526004810182905260240161081a565b60048190556040518181527fe5849f632f841f00af6def2de6377876ef46bf6de9675ce9fff07eb2adf0e7b59060200160405180910390a150565b5f5f5f611f5285856001611718565b604080516001600160501b038416815260208101859052908101829052929550909350915085907f82b51c0f611052be7527868102e56211a2b1c9fddbbe8259699041b790d096b99060600160405180910390a2505092915050565b5f825f03611fcf5760405163c459d23f60e01b815260040160405180910390fd5b811580611fe157505f80841390831314155b80611ffb575060ff82901d8083011860ff84901d80850118115b156120265760405160016219189d60e21b03198152600481018490526024810183905260440161081a565b60ff83901d808401186113d9565b60048101545f9060ff85901d8086011890828087136120615761205c8361193c60018561346d565b612063565b825b90505f61208661207460048b613480565b68056bc75e2d631000008960016122d9565b905082811061209a5750925061188b915050565b5f866003015487600101546120af919061346d565b90505f6120c58286670de0b6b3a7640000611978565b90505f5f5f8c131561210e578483116120e857859850505050505050505061188b565b6120f2858461346d565b61210485670de0b6b3a764000061346d565b9092509050612130565b6121188584613480565b61212a85670de0b6b3a7640000613480565b90925090505b5f61213b8887613456565b90505f61215d61214c846004613456565b83670de0b6b3a764000060016122d9565b90505f61216a8580613456565b90508181101561218757889b50505050505050505050505061188b565b5f6121b2612196856002613456565b6121a86121a3868661346d565b612e3e565b6116af9089613480565b90508981106121cf57899c5050505050505050505050505061188b565b9b505050505050505050505050949350505050565b5f8080806121f28689613456565b90505f87602001516001600160801b03168961220e9190613456565b90505f5f895f0151600f0b131561228857612233838861222e8d82613480565b611978565b9050612263612241836116e8565b61224a836116e8565b61225491906134a7565b68056bc75e2d63100000612c91565b9550612281612272828561346d565b68056bc75e2d63100000612cdb565b93506122c0565b6122978388610bc68d8261346d565b90506122ae6122a5826116e8565b61224a846116e8565b95506122bd612272848361346d565b93505b6122ca8a82613670565b94505050509450945094915050565b5f6123066122e683612f96565b801561230157505f84806122fc576122fc613580565b868809115b151590565b612311868686611978565b6119479190613480565b6001600160a01b0386165f908152600a602090815260408083208884528252808320815180830190925254600f81900b808352600160801b9091046001600160801b03169282019290925291906123739087906134a7565b90505f8115612386578260200151612388565b5f5b6001600160801b031690506123ab898984846123a38c61341b565b8a8c8b612fc2565b505050505050505050565b5f6123d0826123c66005546116e8565b6118ab91906134f5565b600581905560408051848152602081018390529192507f1be048168d56f3f6df5caf46e868c2e1192cd2401a3da500869aaa92cb406dea910160405180910390a15050565b6001600160a01b0381165f9081526009602052604081205490811215806124405750612440826130b0565b15612449575050565b5f61245e6124568361341b565b600554612d33565b9050805f0361246c57505050565b612481612478826116e8565b610c429061341b565b611ea28361248e836116e8565b6007611d72565b600180546001600160a01b031916905561090e8161312b565b6007546060905f8167ffffffffffffffff8111156124ce576124ce613683565b60405190808252806020026020018201604052801561253857816020015b6125256040518060e001604052805f81526020015f81526020015f81526020015f81526020015f81526020015f81526020015f81525090565b8152602001906001900390816124ec5790505b5090505f5f5b838110156126fe575f6007828154811061255a5761255a613493565b5f918252602080832091909101546001600160a01b038a168352600a825260408084208285528352808420815180830190925254600f81900b808352600160801b9091046001600160801b03169382019390935290935091036125be5750506126f6565b5f828152600860205260408120906125d7848383611718565b505090505f816125f3855f0151600f0b60ff81901d9081011890565b6125fd9190613456565b90506040518060e00160405280868152602001855f0151600f0b815260200185602001516001600160801b0316815260200183815260200161267061264e87602001516001600160801b03166116e8565b612657866116e8565b61266191906134a7565b87516122549190600f0b6134c6565b815260200161269b838660010154670de0b6b3a764000068056bc75e2d63100000610bc69190613456565b81526020016126c6838660020154670de0b6b3a764000068056bc75e2d63100000610bc69190613456565b905288886126d381613697565b9950815181106126e5576126e5613493565b602002602001018190525050505050505b60010161253e565b508067ffffffffffffffff81111561271857612718613683565b60405190808252806020026020018201604052801561278257816020015b61276f6040518060e001604052805f81526020015f81526020015f81526020015f81526020015f81526020015f81526020015f81525090565b8152602001906001900390816127365790505b5093505f5b818110156127ce578281815181106127a1576127a1613493565b60200260200101518582815181106127bb576127bb613493565b6020908102919091010152600101612787565b50505050919050565b61283260408051610120810182525f8082526020808301829052828401829052606083018290526080830182905260a0830182905283518085019094528184528301529060c082019081526020015f81526020015f81525090565b6003546001600160a01b0316331461285f576040516357402ad960e11b815233600482015260240161081a565b6003546001600160a01b039081169084160361289957604051632b283f4f60e11b81526001600160a01b038416600482015260240161081a565b5f6128a3836114a4565b90506128b183826001611718565b60408501526001600160501b0316602084015282525f6128d28560016114e1565b805160408201805160808701526060860191909152519091506128f4906116e8565b81511260a084019081526001600160a01b0386165f908152600a60209081526040808320888452825291829020825180840190935254600f81900b8352600160801b90046001600160801b03169082015260c085015251158061295d575060c083015151600f0b155b15612969575050610774565b612987835f015183600301545f8660c001515f0151600f0b13611836565b60e0840152805160408201516129ba916129a091611893565b8460c001515f0151600f0b855f01518660e00151866118b0565b610100840152505092915050565b602080820151825160408085015181516001600160501b0390941684529383019190915281019190915283907f82b51c0f611052be7527868102e56211a2b1c9fddbbe8259699041b790d096b99060600160405180910390a25f8160e0015190505f612a64612a478460c00151602001516001600160801b03166116e8565b612a50846116e8565b612a5a91906134a7565b61225490866134c6565b9050612a758686868486600261231b565b612a83338686856003612b3c565b5f82845f015111612a9f578351612a9a908461346d565b612aac565b8351612aac90849061346d565b90505f612acd60ff87901d808801188368056bc75e2d6310000060016122d9565b8551604080518981526020810192909252810186905260608101829052909150339088906001600160a01b038b16907f11b6a7aad1e76ff909d504132117d8977a5971dbf2aa998bc4a10b3db23daf669060800160405180910390a4612b3288612415565b5050505050505050565b6001600160a01b0385165f908152600a602090815260408083208784528252808320815180830190925254600f81900b808352600160801b9091046001600160801b03169282018390529092909190612b9587846134f5565b90505f831580612ba957505f808513908913145b15612c03575f612bc18860ff8b901d808c0118613456565b612bd38560ff88901d80890118613456565b612bdd9190613480565b9050612bfb81600160ff86901d808701185f8713610bc6575f6122d9565b935050612c75565b5f612c27612c2160ff8b901d808c011860ff88901d80890118612d33565b86611950565b9050612c52612c35856116e8565b612c3e8a6116e8565b612c4891906134a7565b61225490836134c6565b9150825f03612c63575f9350612c73565b5f80841390861314612c73578793505b505b612c858a8a84868c8c878d612fc2565b50505050505050505050565b5f5f612c9c836116e8565b9050612ca881856136af565b9150612cb481856136db565b15801590612cc157505f84125b15612cd457612cd16001836134a7565b91505b5092915050565b5f815f03612ced57612ced6012612d5e565b816001840381612cff57612cff613580565b04600101831515029392505050565b5f5f82121561171457604051635467221960e11b81526004810183905260240161081a565b5f8282188284100282186113d9565b5f805f1983850993909202808410938190039390930393915050565b634e487b715f52806020526024601cfd5b6040516323b872dd60e01b5f8181526001600160a01b038781166004528616602452604485905291602083606481808c5af1925060015f51148316612dcb578383151615612dbf573d5f823e3d81fd5b5f883b113d1516831692505b604052505f60605295945050505050565b60405163a9059cbb60e01b5f8181526001600160a01b038616600452602485905291602083604481808b5af1925060015f51148316612e32578383151615612e26573d5f823e3d81fd5b5f873b113d1516831692505b60405250949350505050565b5f60018211612e4b575090565b816001600160801b8210612e645760809190911c9060401b5b680100000000000000008210612e7f5760409190911c9060201b5b6401000000008210612e965760209190911c9060101b5b620100008210612eab5760109190911c9060081b5b6101008210612ebf5760089190911c9060041b5b60108210612ed25760049190911c9060021b5b60048210612ede5760011b5b600302600190811c90818581612ef657612ef6613580565b048201901c90506001818581612f0e57612f0e613580565b048201901c90506001818581612f2657612f26613580565b048201901c90506001818581612f3e57612f3e613580565b048201901c90506001818581612f5657612f56613580565b048201901c90506001818581612f6e57612f6e613580565b048201901c9050612f8d818581612f8757612f87613580565b04821190565b90039392505050565b5f6002826003811115612fab57612fab61365c565b612fb591906136ee565b60ff166001149050919050565b6040518060400160405280612fd68861317a565b600f0b8152602001612fe7876131a9565b6001600160801b039081169091526001600160a01b038a165f908152600a602090815260408083208c84528252909120835193909101518216600160801b02929091169190911790558060038111156130425761304261365c565b6040805186815260208101899052908101879052606081018590526080810184905288906001600160a01b038b16907f37a46ccca612f3680b04869c7b62e285e294d510f823395ca1e4ecce9aa244999060a00160405180910390a48115612b3257612b3288836004611d72565b6007545f90815b81811015613122576001600160a01b0384165f908152600a6020526040812060078054919291849081106130ed576130ed613493565b5f9182526020808320909101548352820192909252604001902054600f0b1561311a575060019392505050565b6001016130b7565b505f9392505050565b5f80546001600160a01b038381166001600160a01b0319831681178455604051919092169283917f8be0079c531659141344cd1fd0a4f28419497f9722a3daafe3b4186f6b6457e09190a35050565b80600f81900b81146114dc5760405163327269a760e01b8152608060048201526024810183905260440161081a565b5f6001600160801b03821115611714576040516306dfcc6560e41b8152608060048201526024810183905260440161081a565b6001600160a01b038116811461090e575f5ffd5b5f5f60408385031215613201575f5ffd5b823561320c816131dc565b946020939093013593505050565b5f6020828403121561322a575f5ffd5b81356113d9816131dc565b5f60208284031215613245575f5ffd5b5035919050565b5f5f82840360e081121561325e575f5ffd5b8335925060c0601f1982011215613273575f5ffd5b506020830190509250929050565b5f5f5f60608486031215613293575f5ffd5b833561329e816131dc565b95602085013595506040909401359392505050565b602080825282518282018190525f918401906040840190835b818110156132ea5783518352602093840193909201916001016132cc565b509095945050505050565b602081525f610100820183516020840152602084015160408401526040840151606084015260608401516080840152608084015160a084015260a0840151151560c084015260c084015160e080850152818151808452610120860191506020830193505f92505b808310156133be578351805183526020810151602084015260408101516040840152606081015160608401526080810151608084015260a081015160a084015260c081015160c08401525060e08201915060208401935060018301925061335c565b5095945050505050565b5f5f604083850312156133d9575f5ffd5b50508035926020909101359150565b5f602082840312156133f8575f5ffd5b813580151581146113d9575f5ffd5b634e487b7160e01b5f52601160045260245ffd5b5f600160ff1b820161342f5761342f613407565b505f0390565b6001600160a01b039390931683526020830191909152604082015260600190565b808202811582820484141761077457610774613407565b8181038181111561077457610774613407565b8082018082111561077457610774613407565b634e487b7160e01b5f52603260045260245ffd5b8181035f831280158383131683831282161715612cd457612cd4613407565b8082025f8212600160ff1b841416156134e1576134e1613407565b818105831482151761077457610774613407565b8082018281125f83128015821682158216171561351457613514613407565b505092915050565b80516001600160501b03811681146114dc575f5ffd5b5f5f5f5f5f60a08688031215613546575f5ffd5b61354f8661351c565b602087015160408801516060890151929750909550935091506135746080870161351c565b90509295509295909350565b634e487b7160e01b5f52601260045260245ffd5b5f602082840312156135a4575f5ffd5b815160ff811681146113d9575f5ffd5b67ffffffffffffffff8116811461090e575f5ffd5b5f602082840312156135d9575f5ffd5b81356113d9816135b4565b81356135ef816131dc565b815460208401356135ff816135b4565b6001600160e01b0319919091166001600160a01b03929092169190911760a091821b67ffffffffffffffff60a01b161782556040830135600183015560608301356002830155608083013560038301559190910135600490910155565b634e487b7160e01b5f52602160045260245ffd5b5f8261367e5761367e613580565b500490565b634e487b7160e01b5f52604160045260245ffd5b5f600182016136a8576136a8613407565b5060010190565b5f826136bd576136bd613580565b600160ff1b82145f19841416156136d6576136d6613407565b500590565b5f826136e9576136e9613580565b500790565b5f60ff83168061370057613700613580565b8060ff8416069150509291505056fea164736f6c6343000825000a' as const;
+export const marginEngineBytecode = '0x60a060405234801561000f575f5ffd5b50604051615d82380380615d8283398101604081905261002e916101f8565b816001600160a01b03811661005d57604051631e4fbdf760e01b81525f60048201526024015b60405180910390fd5b61006681610112565b505f836001600160a01b031663313ce5676040518163ffffffff1660e01b8152600401602060405180830381865afa1580156100a4573d5f5f3e3d5ffd5b505050506040513d601f19601f820116820180604052508101906100c89190610238565b905060ff81166006146100f357604051631796bed360e31b815260ff82166004820152602401610054565b6001600160a01b0384166080526101098261012e565b5050505061025f565b600180546001600160a01b031916905561012b81610195565b50565b670de0b6b3a764000081111561015a57604051635f950b9f60e01b815260048101829052602401610054565b60048190556040518181527fe5849f632f841f00af6def2de6377876ef46bf6de9675ce9fff07eb2adf0e7b59060200160405180910390a150565b5f80546001600160a01b038381166001600160a01b0319831681178455604051919092169283917f8be0079c531659141344cd1fd0a4f28419497f9722a3daafe3b4186f6b6457e09190a35050565b6001600160a01b038116811461012b575f5ffd5b5f5f5f6060848603121561020a575f5ffd5b8351610215816101e4565b6020850151909350610226816101e4565b80925050604084015190509250925092565b5f60208284031215610248575f5ffd5b815160ff81168114610258575f5ffd5b9392505050565b608051615af661028c5f395f818161093801528181610d9501528181610df10152611cfb0152615af65ff3fe608060405234801561000f575f5ffd5b50600436106103a9575f3560e01c806377600cc4116101ea578063a9b2f37011610114578063e27254f3116100a9578063f2fde38b11610079578063f2fde38b146109ec578063f5e518dd146109ff578063f88a58f114610a12578063fbfa77cf14610a25575f5ffd5b8063e27254f3146109b7578063e30c3978146109ca578063e671550c146109db578063f1a640f8146109e4575f5ffd5b8063cb6f734e116100e4578063cb6f734e14610976578063d05d87c214610989578063d3eba07e1461099c578063d67bfe55146109a4575f5ffd5b8063a9b2f370146108be578063b2016bd414610933578063b79023031461095a578063bebbcda814610963575f5ffd5b80638b101ae51161018a5780638ef2726b1161015a5780638ef2726b146108725780639101e5b314610885578063910553eb14610898578063916c2b87146108ab575f5ffd5b80638b101ae5146107dc5780638b86d878146107ef5780638da5cb5b1461084f5780638e2ee6b51461085f575f5ffd5b80637dea1817116101c55780637dea1817146107835780638086b8ba1461079657806385ecbeed146107b65780638a0dac4a146107c9575f5ffd5b806377600cc414610727578063781a2f861461076857806379ba50971461077b575f5ffd5b8063452a9320116102d65780635c975abb1161026b5780636a1460241161023b5780636a146024146107275780636e7fff5714610736578063715018a61461073e57806376e88cd714610746575f5ffd5b80635c975abb146106475780635f6a8b691461066b5780636817031b146106d75780636843264c146106ea575f5ffd5b80634f20e47c116102a65780634f20e47c146105ac57806351adb2d91461060c5780635ac3d3131461061f5780635c31294214610632575f5ffd5b8063452a93201461054157806347e7ef241461056c5780634d0eb09d1461057f5780634ddde78d14610592575f5ffd5b8063249d39e91161034c5780632e1a7d4d1161031c5780632e1a7d4d146104fd5780633421e7e514610510578063410e36001461052357806341a7e8eb1461052b575f5ffd5b8063249d39e9146104c557806329fd9747146104ce5780632ad71573146104e15780632c4b493f146104ea575f5ffd5b806316c38b3c1161038757806316c38b3c1461044d5780631aefb107146104625780631ec29e611461048a57806321d71824146104b2575f5ffd5b8063110898fd146103ad57806315f545661461041c57806316bfad171461043d575b5f5ffd5b6103c06103bb366004615465565b610a38565b60405161041391905f60a0820190508251825260208301516020830152604083015160408301526001600160401b0360608401511660608301526001600160401b03608084015116608083015292915050565b60405180910390f35b61042f61042a366004615490565b610ade565b604051908152602001610413565b61042f68056bc75e2d6310000081565b61046061045b3660046154ba565b610be5565b005b61042f6104703660046154d9565b6001600160a01b03165f908152600c602052604090205490565b61049d610498366004615465565b610c89565b60408051928352602083019190915201610413565b6104606104c03660046154f4565b610ccc565b61042f61271081565b61042f6104dc3660046154d9565b610cec565b61042f60095481565b6104606104f8366004615490565b610d00565b61046061050b366004615465565b610dbd565b61046061051e3660046154f4565b610e1b565b61042f601081565b61042f6ec097ce7bc90715b34b9f100000000081565b600754610554906001600160a01b031681565b6040516001600160a01b039091168152602001610413565b61046061057a366004615490565b610edc565b61042f61058d366004615529565b610f36565b61059a600681565b60405160ff9091168152602001610413565b6105bf6105ba366004615490565b6111ae565b60405161041391905f60c082019050825182526020830151602083015260408301516040830152606083015160608301526080830151608083015260a0830151151560a083015292915050565b61046061061a366004615465565b611282565b61046061062d366004615529565b611293565b61063a61149f565b604051610413919061555b565b60075461065b90600160a01b900460ff1681565b6040519015158152602001610413565b61067e610679366004615465565b6114f5565b604051610413919081516001600160a01b031681526020808301516001600160401b03169082015260408083015190820152606080830151908201526080808301519082015260a0918201519181019190915260c00190565b6104606106e53660046154d9565b6115a1565b6106fd6106f8366004615465565b611619565b604080519485526001600160501b0390931660208501529183015215156060820152608001610413565b61042f670de0b6b3a764000081565b61042f600481565b610460611665565b61065b6107543660046154d9565b60066020525f908152604090205460ff1681565b610460610776366004615490565b611678565b61046061172a565b600354610554906001600160a01b031681565b6107a96107a43660046154d9565b61176b565b604051610413919061559d565b6104606107c4366004615529565b61182c565b6104606107d73660046154d9565b611903565b6104606107ea366004615490565b611954565b61049d6107fd366004615490565b6001600160a01b03919091165f908152600d6020908152604080832093835292815290829020825180840190935254600f81900b808452600160801b9091046001600160801b03169290910182905291565b5f546001600160a01b0316610554565b61046061086d366004615670565b611aeb565b6104606108803660046154d9565b611b61565b610460610893366004615490565b611c2c565b61042f6108a6366004615490565b611d22565b6104606108b93660046154d9565b611e0c565b6108d16108cc366004615465565b611e84565b60405161041391905f61010082019050825182526020830151602083015260408301516040830152606083015160608301526080830151608083015260a083015160a083015260c083015160c083015260e0830151151560e083015292915050565b6105547f000000000000000000000000000000000000000000000000000000000000000081565b61042f60055481565b610460610971366004615465565b611f53565b61042f610984366004615690565b611fc3565b61042f610997366004615529565b6123af565b61042f606481565b6104606109b23660046156c8565b612498565b6104606109c53660046156ef565b6126a6565b6001546001600160a01b0316610554565b61042f60045481565b61059a600881565b6104606109fa3660046154d9565b612780565b610460610a0d3660046154ba565b6127f0565b61042f610a20366004615716565b61283e565b600254610554906001600160a01b031681565b610a776040518060a001604052805f81526020015f81526020015f81526020015f6001600160401b031681526020015f6001600160401b031681525090565b610a8082612a38565b50505f908152600e6020908152604091829020825160a081018452815481526001820154928101929092526002810154928201929092526003909101546001600160401b038082166060840152600160401b90910416608082015290565b5f5f610ae983612a38565b90505f610af6855f612a75565b6001600160a01b0386165f908152600d60209081526040808320888452909152902054600754919250600f0b90600160a01b900460ff1680610b36575080155b80610b4e57506003546001600160a01b038781169116145b80610b665750610b618260400151612c7c565b825112155b15610b76575f9350505050610bdf565b5f610b8286855f612cac565b505090505f610b988286600301545f8613612dc8565b90505f610bb8610baf865f01518760400151612e25565b8585858a612e42565b9050610bd6610bd082610bcb8b87612edd565b612f06565b85612f15565b96505050505050505b92915050565b6007546001600160a01b03163314801590610c0a57505f546001600160a01b03163314155b15610c2f5760405163a252c15160e01b81523360048201526024015b60405180910390fd5b60078054821515600160a01b0260ff60a01b1990911617905560405133907f01b5788941dc32ea9ba649d8e603d186638523a57d48cf2b80b63f13a61e669490610c7e90841515815260200190565b60405180910390a250565b5f5f5f610c9584612a38565b90505f610ca385835f612cac565b50506004830154909150610cc1818368056bc75e2d63100000612f3d565b935093505050915091565b610cd4612fed565b610cdd82612a38565b50610ce88282613019565b5050565b5f610bdf82610cfb845f612a75565b6132d3565b6002546001600160a01b03163314610d2d5760405163e9d6016160e01b8152336004820152602401610c26565b6001600160a01b038216610d545760405163d92e233d60e01b815260040160405180910390fd5b805f03610d7457604051631f2a200560e01b815260040160405180910390fd5b610d8882610d8183612c7c565b6002613334565b610ce86001600160a01b037f0000000000000000000000000000000000000000000000000000000000000000163330846133cf565b610dc73382613405565b610de433610dd483612c7c565b610ddd90615753565b6001613334565b610e186001600160a01b037f000000000000000000000000000000000000000000000000000000000000000016338361345e565b50565b610e23612fed565b81610e405760405162320bd360e51b815260040160405180910390fd5b5f828152600b60205260409020546001600160a01b031615610e78576040516323d4255760e01b815260048101839052602401610c26565b600a54601011610e9e57604051630b72fc8160e31b815260106004820152602401610c26565b600a80546001810182555f919091527fc65a7bb8d6351c1cf70c95a316cc6a92839c986682d98bc35f958f4883f9d2a801829055610ce88282613019565b6001600160a01b038216610f035760405163d92e233d60e01b815260040160405180910390fd5b805f03610f2357604051631f2a200560e01b815260040160405180910390fd5b610d8882610f3083612c7c565b5f613334565b6007545f90600160a01b900460ff1615610f63576040516313d0ff5960e31b815260040160405180910390fd5b6003546001600160a01b0390811690851603610f9d57604051632b283f4f60e11b81526001600160a01b0385166004820152602401610c26565b5f5f610fa885613493565b6001600160a01b0388165f908152600f602081815260408084208b855290915290912080549395509193509091600160801b9004900b15611020578054604051630c500cab60e41b81526001600160a01b0389166004820152602481018890526001600160401b039091166044820152606401610c26565b5f61102b87856134d8565b905061103688613543565b506001600160a01b0388165f908152600d602090815260408083208a8452909152902054611068908790600f0b6135a9565b5060095f81546110779061576d565b91905081905594505f61109082855f01545f8a1361362f565b905060405180608001604052806110a68861365d565b6001600160401b03168152602001426001600160401b031681526020016110cc89613692565b600f90810b825260209182018490526001600160a01b038c165f81815291835260408083208d84528452918290208451815486860151878601516001600160801b03908116600160801b026001600160401b03928316600160401b026fffffffffffffffffffffffffffffffff199094169290941691909117919091171617815560609485015160019091015581513381529283018b905290820184905291810184905289919088907fdb9b0424ecd6f176b3a6929398c62261ed377fb5d4e6e6b6e7a221ca246568f49060800160405180910390a450505050509392505050565b6111e36040518060c001604052805f81526020015f81526020015f81526020015f81526020015f81526020015f151581525090565b6001600160a01b0383165f908152600f60208181526040808420868552909152822080549092600160801b90910490910b90036112205750610bdf565b5f838152600e602052604090206112389082906136c1565b151560a0840152608083015280546001909101546001600160401b03600160401b8304811660608501526040840191909152600160801b8204600f0b602084015216815292915050565b61128a612fed565b610e188161379f565b600754600160a01b900460ff16156112be576040516313d0ff5960e31b815260040160405180910390fd5b6003546001600160a01b03908116908416036112f857604051632b283f4f60e11b81526001600160a01b0384166004820152602401610c26565b5f61130283612a38565b90505f61130f84836134d8565b90505f61131b86613543565b6001600160a01b0387165f908152600d602090815260408083208984528252808320815180830190925254600f81900b808352600160801b9091046001600160801b0316928201929092529293506113749087906135a9565b90505f61139761138b855f01518660200151612e25565b8451600f0b8789613800565b9050808211156113c457604051638138960760e01b81526004810188905260248101829052604401610c26565b6113cf8883876139b0565b5f5f5f6113e285878a8c60040154613aa5565b9250925092506113f78c8c8c86866001613b3f565b5f5f6114098e888c8e60030154613bda565b91509150336001600160a01b03168d8f6001600160a01b03167fbec13593a662e035658215d75ac6bbcb5e9529739a023c355fb04f506312069d8f8e8989898960405161147e96959493929190958652602086019490945260408501929092526060840152608083015260a082015260c00190565b60405180910390a461148f8e613c78565b5050505050505050505050505050565b6060600a8054806020026020016040519081016040528092919081815260200182805480156114eb57602002820191905f5260205f20905b8154815260200190600101908083116114d7575b5050505050905090565b61153a6040518060c001604052805f6001600160a01b031681526020015f6001600160401b031681526020015f81526020015f81526020015f81526020015f81525090565b61154382612a38565b6040805160c08101825282546001600160a01b0381168252600160a01b90046001600160401b03166020820152600183015491810191909152600282015460608201526003820154608082015260049091015460a082015292915050565b6115a9612fed565b6001600160a01b0381166115d05760405163d92e233d60e01b815260040160405180910390fd5b600280546001600160a01b0319166001600160a01b0383169081179091556040517fe7ae49f883c825b05681b3e00e8be6fdea9ed2a8a45e4c6ecb9390fc44cce615905f90a250565b5f5f5f5f5f61162786612a38565b905061163486825f612cac565b8354929750909550935061165890600160a01b90046001600160401b031684615785565b4211159150509193509193565b61166d612fed565b6116765f613de1565b565b5f6116838383613dfa565b6001600160a01b0384165f908152600d60209081526040808320868452909152902054909150600f0b80158015906116ca575081545f808313600160801b909204600f0b13145b15611718575f6116db856001612a75565b90506116ea8160200151612c7c565b81511215611716578051602082015160405163938f159560e01b8152610c269288929091600401615798565b505b61172484846002613e5c565b50505050565b60015433906001600160a01b031681146117625760405163118cdaa760e01b81526001600160a01b0382166004820152602401610c26565b610e1881613de1565b6117a76040518060e001604052805f81526020015f81526020015f81526020015f81526020015f81526020015f15158152602001606081525090565b5f6117b2835f612a75565b6001600160a01b0384165f908152600c602090815260409182902054855282518582015282015184820152810151606084015290506117f183826132d3565b60808301526001600160a01b0383165f9081526006602052604090205460ff16151560a083015261182183613f04565b60c083015250919050565b600754600160a01b900460ff1615611857576040516313d0ff5960e31b815260040160405180910390fd5b5f611862848461423a565b90508060a00151611894578381606001518260800151604051630e391ab360e31b8152600401610c2693929190615798565b5f6118a9838360c001515f0151600f0b6135a9565b90508161010001518111156118e25761010082015160405163729f7b0160e01b8152610c26918591600401918252602082015260400190565b6118f08482845f01516139b0565b6118fc8585858561442b565b5050505050565b61190b612fed565b600780546001600160a01b0319166001600160a01b0383169081179091556040517fe6c09ffe4572dc9ceaa5ddde4ae41befa655d6fdfe8052077af0970f700e942e905f90a250565b600754600160a01b900460ff161561197f576040516313d0ff5960e31b815260040160405180910390fd5b5f5f61198a83613493565b915091505f6119998585613dfa565b90505f6119a682846136c1565b915050806119d95760405163f88ada8560e01b81526001600160a01b038716600482015260248101869052604401610c26565b5f6119e486866134d8565b90506119ef87613543565b5082546001600160a01b0388165f908152600d602090815260408083208a84529091528120549091611a3091600160801b909104600f90810b91900b614551565b90505f611a4383875f01545f851361362f565b9050611a4e82613692565b8554600187018390556001600160801b03918216600160801b02426001600160401b03908116600160401b029390931691831691909117178087556040805133815260208101869052908101849052606081018690528a926001600160a01b038d169216907fc73aab856965d009384cb1d4e84e2a65133faef859251e88045279a413b33cd49060800160405180910390a4505050505050505050565b805f03611b0b5760405163c459d23f60e01b815260040160405180910390fd5b5f611b1583612a38565b90505f611b2284836134d8565b335f818152600d60209081526040808320898452909152812054929350600f9290920b91611b5691908790879086906145b4565b6118fc338286614709565b600754600160a01b900460ff1615611b8c576040516313d0ff5960e31b815260040160405180910390fd5b6001600160a01b0381165f908152600c60205260408120549081121580611bb75750611bb78261478f565b15611be057604051630e7c89db60e01b81526001600160a01b0383166004820152602401610c26565b5f611be961480a565b9050805f03611c1e57611bfb82615753565b60405163137427ff60e11b815260048101919091525f6024820152604401610c26565b611c2783613c78565b505050565b6002546001600160a01b03163314611c595760405163e9d6016160e01b8152336004820152602401610c26565b600754600160a01b900460ff1615611c84576040516313d0ff5960e31b815260040160405180910390fd5b6001600160a01b0382165f9081526006602052604090205460ff16611cc757604051632aacbfb560e21b81526001600160a01b0383166004820152602401610c26565b611cd18282613405565b611cee82611cde83612c7c565b611ce790615753565b6003613334565b610ce86001600160a01b037f000000000000000000000000000000000000000000000000000000000000000016338361345e565b5f5f611d2d83612a38565b90505f611d3a855f612a75565b6001600160a01b0386165f908152600d60209081526040808320888452909152902054600754919250600f0b90600160a01b900460ff1680611d7a575080155b80611d9257506003546001600160a01b038781169116145b80611daa5750611da58260200151612c7c565b825112155b15611dba575f9350505050610bdf565b5f611dc686855f612cac565b505090505f611de7611ddf855f01518660200151612e25565b848488613800565b9050611e00611dfa82610bcb8a86612edd565b84612f15565b98975050505050505050565b611e14612fed565b6001600160a01b038116611e3b5760405163d92e233d60e01b815260040160405180910390fd5b600380546001600160a01b0319166001600160a01b0383169081179091556040517f9a63fe1116f8b07047e2cecfaf511b3464e2c6fa18720875ccd4b281ac5437ec905f90a250565b611ec66040518061010001604052805f81526020015f81526020015f81526020015f81526020015f81526020015f81526020015f81526020015f151581525090565b5f611ed083612a38565b600854909150611edf84614849565b8352611eea84614867565b60208401528015611efb5780611efe565b5f195b6040840152611f0b61480a565b6060840152611f19846148b1565b60808401526004820154611f2e9085906148d2565b60c085015260a08401525050600754600160a01b900460ff16151560e0820152919050565b611f5b612fed565b805f03611f7d57604051633620aa7f60e11b81525f6004820152602401610c26565b6008819055611f8c60136149f3565b6040518181527f56a43c7e2ad6d307adb762bf9ecbcc74cb5d6778bee58591b3aa41b07aa2b881906020015b60405180910390a150565b6007545f90600160a01b900460ff1615611ff0576040516313d0ff5960e31b815260040160405180910390fd5b5f5f611ffb86613493565b915091505f61200a8888613dfa565b90506001600160a01b038816330361204057604051633ef1759760e11b81526001600160a01b0389166004820152602401610c26565b855f036120605760405163c459d23f60e01b815260040160405180910390fd5b80545f808813600160801b909204600f0b13146120a857805460405160016219189d60e21b0319815260048101889052600160801b909104600f0b6024820152604401610c26565b6120db6040518060c001604052805f81526020015f81526020015f81526020015f81526020015f81526020015f81525090565b5f6120e683856136c1565b9083529050801561211c5760405163074f286d60e51b81526001600160a01b038b166004820152602481018a9052604401610c26565b82545f600160801b909104600f0b13612138578151871161213d565b815187105b15612168578151604051631c00533560e11b8152600481019190915260248101889052604401610c26565b61217289866134d8565b60208301525f6121818b613543565b90506121908160200151612c7c565b815161219c91906157b9565b606084015283546001600160a01b038c165f908152600d602090815260408083208e84529091529020546121de91600160801b9004600f90810b91900b614551565b604084015280516020820151612202918c918c916121fb91612e25565b868a614a19565b96506122118b8b89868a614ad8565b60a085015260808401525f6122278c6001612a75565b90505f6122378260200151612c7c565b825161224391906157b9565b9050846060015181121561227357606085015160405163277f143760e11b8152610c26918f918490600401615798565b5f89866040015161228491906157b9565b905061228f81613692565b875f0160106101000a8154816001600160801b030219169083600f0b6001600160801b031602179055508c8e6001600160a01b0316885f015f9054906101000a90046001600160401b03166001600160401b03167feb09c8d1bbc9c86f159414abc1fb4b043008c35bb45f5ae6e57963f690f49df3338e8b5f01518c602001518d608001518e60a001515f8c1215612327578a612329565b5f5b604080516001600160a01b0390981688526020880196909652948601939093526060850191909152608084015260a083015260c082015260e00160405180910390a4805f036123825761237d8e8e5f613e5c565b612395565b5f8212612395576123958e8e6001613e5c565b61239e8e613c78565b505050505050505050949350505050565b6007545f90600160a01b900460ff16156123dc576040516313d0ff5960e31b815260040160405180910390fd5b5f6123e7858561423a565b60c08101515160a0820151919250600f0b901580612403575083155b8061240c575080155b8061241c57505f80851390821314155b1561242b575f92505050612491565b5f61245361244660ff87901d80880118856101000151612f06565b610bcb88865f0151612edd565b9050805f03612467575f9350505050612491565b6124758682855f01516139b0565b61247f8183612f15565b935061248d8787868661442b565b5050505b9392505050565b6124a0612fed565b6124a982612a38565b50670de0b6b3a7640000813510156124d757604051632a62856160e01b815281356004820152602401610c26565b602081013515806124f45750670de0b6b3a7640000816020013510155b1561251857604051636daac95560e01b815260208201356004820152602401610c26565b604081013515806125345750670de0b6b3a76400008160400135115b156125585760408051632d65efe760e21b8152908201356004820152602401610c26565b61256860808201606083016157ec565b6001600160401b03165f036125ac5761258760808201606083016157ec565b604051637966777b60e11b81526001600160401b039091166004820152602401610c26565b6125bc60a08201608083016157ec565b6001600160401b03165f03612600576125db60a08201608083016157ec565b604051630b8c839360e31b81526001600160401b039091166004820152602401610c26565b5f828152600e6020526040902081906126198282615807565b508290507fa580149267277307e645bb261c414ba39281c138fb29c54ab9acce9f5292d23c82356020840135604085013561265a60808701606088016157ec565b61266a60a08801608089016157ec565b604080519586526020860194909452928401919091526001600160401b03908116606084015216608082015260a0015b60405180910390a25050565b6126ae612fed565b6126b782612a38565b5080355f036126db57604051630e6b20cf60e41b81525f6004820152602401610c26565b602081013515806126f25750612710816020013510155b1561271657604051632451d7b160e01b815260208201356004820152602401610c26565b5f828152601060209081526040808320843581558483013560019091015560119091529020612744906149f3565b60408051823581526020808401359082015283917fe07ba124f3d44074d4249d816ea6f61797201f0c9e7d0913095855b3e63a1435910161269a565b612788612fed565b600180546001600160a01b0383166001600160a01b031990911681179091556127b85f546001600160a01b031690565b6001600160a01b03167f38d16b8cac22d99fc7c124b9cd0de2d3fa1faef420bfe791d8c362d765e2270060405160405180910390a350565b335f81815260066020908152604091829020805460ff191685151590811790915591519182527f3129fb9329e582cf3493d2a12700f60d8b73eabe0361a1bafdd1c861cf1c16909101610c7e565b6007545f90600160a01b900460ff161561286b576040516313d0ff5960e31b815260040160405180910390fd5b6003546001600160a01b03163314612898576040516357402ad960e11b8152336004820152602401610c26565b5f6128a285612a38565b90505f6128af86836134d8565b335f908152600d602090815260408083208a84528252808320815180830190925254600f81900b808352600160801b9091046001600160801b0316928201929092529293506128ff9088906135a9565b90505f5f6129148a87600401548b8689614b44565b9092509050612923838361588c565b96505f891361293457878711612938565b8787105b1561296057604051632f9a534d60e11b81526004810188905260248101899052604401610c26565b5f5f61297e5f8c13868689602001516001600160801b03168b614ca3565b91509150612991338d8d858d6006613b3f565b5f5f8c136129b1576129ac8568056bc75e2d63100000614d1a565b6129c4565b6129c468056bc75e2d631000008661588c565b604080518e8152602081018b90529081018c9052606081018690526080810182905260a0810184905260c0810185905290915033908e907fdad46b4fb568aa49896cb4a18b2ce07716624e1440415faf7cd6bf8045e238c49060e00160405180910390a35050505050505050509392505050565b5f818152600b6020526040902080546001600160a01b0316612a70576040516364d7c3f160e01b815260048101839052602401610c26565b919050565b612a9660405180606001604052805f81526020015f81526020015f81525090565b600a545f9081908190815b81811015612bec575f600a8281548110612abd57612abd61589f565b5f918252602080832091909101546001600160a01b038c168352600d825260408084208285528352808420815180830190925254600f81900b808352600160801b9091046001600160801b0316938201939093529093509103612b21575050612be4565b5f828152600b6020526040812090612b3a84838d612cac565b50509050612b5483602001516001600160801b0316612c7c565b612b5d82612c7c565b612b6791906157b9565b8351612b769190600f0b6158b3565b612b80908a6158e2565b98505f81612b9a855f0151600f0b60ff81901d9081011890565b612ba49190615909565b9050826001015481612bb69190615909565b612bc0908a615785565b9850826002015481612bd29190615909565b612bdc9089615785565b975050505050505b600101612aa1565b50612c008468056bc75e2d63100000614d4d565b6001600160a01b0388165f908152600c6020526040902054612c2291906158e2565b8552612c4883612c43670de0b6b3a764000068056bc75e2d63100000615909565b614d1a565b6020860152612c6c82612c43670de0b6b3a764000068056bc75e2d63100000615909565b6040860152509295945050505050565b5f6001600160ff1b03821115612ca85760405163123baf0360e11b815260048101839052602401610c26565b5090565b815460408051633fabe5a360e21b815290515f928392839283926001600160a01b03169163feaf968c9160048083019260a09291908290030181865afa158015612cf8573d5f5f3e3d5ffd5b505050506040513d601f19601f82011682018060405250810190612d1c9190615936565b509295509193509150505f8113612d5057604051630ed1d8c360e41b81526004810188905260248101829052604401610c26565b848015612d7757508554612d7490600160a01b90046001600160401b031683615785565b42115b15612dbd5785546040516357b2dfef60e01b81526004810189905260248101849052600160a01b9091046001600160401b03166044820152426064820152608401610c26565b969195509350915050565b5f81612df957612df484612de485670de0b6b3a7640000615785565b670de0b6b3a76400006001614d94565b612e1d565b612e1d84612e0f85670de0b6b3a7640000615984565b670de0b6b3a7640000612f3d565b949350505050565b5f61249183612e3384612c7c565b612e3d91906157b9565b614dd6565b5f8060ff86901d8087011890505f612e67868560020154670de0b6b3a7640000612f3d565b90505f858711612e8057612e7b8787615984565b612e8a565b612e8a8688615984565b9050808211612e9e57829350505050612ed4565b612ece83610bcb68056bc75e2d63100000612eba60048e615785565b612ec49190615909565b612c438587615984565b93505050505b95945050505050565b5f5f612ee884614867565b90505f19811461249157612df48168056bc75e2d6310000085612f3d565b5f828218828410028218612491565b5f5f8213612f3457612f2683612c7c565b612f2f90615753565b612491565b61249183612c7c565b5f5f5f612f4a8686614dfb565b91509150815f03612f6e57838181612f6457612f64615878565b0492505050612491565b818411612f8557612f856003851502601118614e17565b5f848688095f868103871696879004966002600389028118808a02820302808a02820302808a02820302808a02820302808a02820302808a02909103029181900381900460010185841190960395909502919093039390930492909217029150509392505050565b5f546001600160a01b031633146116765760405163118cdaa760e01b8152336004820152602401610c26565b5f61302760208301836154d9565b6001600160a01b03160361304e5760405163d92e233d60e01b815260040160405180910390fd5b5f61305c60208301836154d9565b6001600160a01b031663313ce5676040518163ffffffff1660e01b8152600401602060405180830381865afa158015613097573d5f5f3e3d5ffd5b505050506040513d601f19601f820116820180604052508101906130bb9190615997565b905060ff8116600814613103576130d560208301836154d9565b604051630e5ab05b60e21b81526001600160a01b03909116600482015260ff82166024820152604401610c26565b6080820135158061311c57508160400135826080013510155b8061312f57508160600135826040013510155b806131465750670de0b6b3a7640000826060013510155b1561317e576040805163ab9d629f60e01b81529083013560048201526060830135602482015260808301356044820152606401610c26565b60a082013515806131a157506ec097ce7bc90715b34b9f10000000008260a00135115b156131c55760405163049db75f60e41b815260a08301356004820152602401610c26565b6131d560408301602084016157ec565b6001600160401b03165f03613219576131f460408301602084016157ec565b604051633a907b1b60e01b81526001600160401b039091166004820152602401610c26565b5f838152600b60205260409020829061323282826159b7565b508390507f03ccd3fa53d858ebf452904562425e42fc289105e097169aaceeb3b404860e6961326460208501856154d9565b8460400135856060013586608001358760a0013588602001602081019061328b91906157ec565b604080516001600160a01b039097168752602087019590955293850192909252606084015260808301526001600160401b031660a082015260c00160405180910390a2505050565b6001600160a01b0382165f908152600c6020526040808220549083015182906132fb90612c7c565b845161330791906157b9565b90505f8183126133175781613319565b825b90505f8113613328575f61332a565b805b9695505050505050565b6001600160a01b0383165f908152600c60205260408120546133579084906158e2565b6001600160a01b0385165f908152600c60205260409020819055905081600781111561338557613385615a2f565b60408051858152602081018490526001600160a01b038716917f8976218360a2f3625be663cd243b97424154776dd068241eab9d855ac178f4fe910160405180910390a350505050565b6133dd848484846001614e28565b61172457604051635274afe760e01b81526001600160a01b0385166004820152602401610c26565b805f0361342557604051631f2a200560e01b815260040160405180910390fd5b5f61343583610cfb856001612a75565b905080821115611c275782828260405163312c89db60e11b8152600401610c2693929190615798565b61346b8383836001614e95565b611c2757604051635274afe760e01b81526001600160a01b0384166004820152602401610c26565b5f5f61349e83612a38565b5f848152600e6020526040812080549294509250036134d357604051633a67a7ff60e01b815260048101849052602401610c26565b915091565b5f5f5f6134e785856001612cac565b604080516001600160501b038416815260208101859052908101829052929550909350915085907f82b51c0f611052be7527868102e56211a2b1c9fddbbe8259699041b790d096b99060600160405180910390a2505092915050565b61356460405180606001604052805f81526020015f81526020015f81525090565b61356f826001612a75565b905061357e8160200151612c7c565b815112612a705780516020820151604051630c631ccd60e21b8152610c269285929091600401615798565b5f825f036135ca5760405163c459d23f60e01b815260040160405180910390fd5b8115806135dc57505f80841390831314155b806135f6575060ff82901d8083011860ff84901d80850118115b156136215760405160016219189d60e21b031981526004810184905260248101839052604401610c26565b60ff83901d80840118612491565b5f8161364a57612df484670de0b6b3a7640000856001614d94565b612e1d8484670de0b6b3a7640000612f3d565b5f6001600160401b03821115612ca857604080516306dfcc6560e41b8152600481019190915260248101839052604401610c26565b80600f81900b8114612a705760405163327269a760e01b81526080600482015260248101839052604401610c26565b81545f90819081906136e390600160401b90046001600160401b031642615984565b600185015460038601549192505f9161370f919061370a906001600160401b03168561588c565b614ef7565b6003860154909150600160401b90046001600160401b03168211806137375750846002015481105b86549093505f600160801b909104600f0b131561376c57613765866001015482670de0b6b3a7640000612f3d565b9350613796565b80156137905761378b8660010154670de0b6b3a7640000836001614d94565b613793565b5f195b93505b50509250929050565b670de0b6b3a76400008111156137cb57604051635f950b9f60e01b815260048101829052602401610c26565b60048190556040518181527fe5849f632f841f00af6def2de6377876ef46bf6de9675ce9fff07eb2adf0e7b590602001611fb8565b60048101545f9060ff85901d80860118908280871361382d5761382883610bcb600185615984565b61382f565b825b90505f61385261384060048b615785565b68056bc75e2d63100000896001614d94565b905082811061386657509250612e1d915050565b5f8660030154876001015461387b9190615984565b90505f6138918286670de0b6b3a7640000612f3d565b90505f5f5f8c13156138da578483116138b4578598505050505050505050612e1d565b6138be8584615984565b6138d085670de0b6b3a7640000615984565b90925090506138fc565b6138e48584615785565b6138f685670de0b6b3a7640000615785565b90925090505b5f6139078887615909565b90505f613929613918846004615909565b83670de0b6b3a76400006001614d94565b90505f6139368580615909565b90508181101561395357889b505050505050505050505050612e1d565b5f61397e613962856002615909565b61397461396f8686615984565b614f4e565b612c439089615785565b905089811061399b57899c50505050505050505050505050612e1d565b9b505050505050505050505050949350505050565b5f6139ba84614867565b90505f1981036139ca5750505050565b5f6139e1848468056bc75e2d631000006001614d94565b905081811115613a155760405163288cd21760e01b8152600481018690526024810182905260448101839052606401610c26565b5f613a1f82612c7c565b5f878152601160205260409020613a35906150a1565b613a3f91906158e2565b90506040518060400160405280436001600160401b03168152602001613a64836150c9565b60170b90525f968752601160209081526040909720815191909701516001600160c01b0316600160401b026001600160401b03909116179095555050505050565b82515f9081908190600f0b81128181613adc57613ad7613ac5888b615909565b87613ad08c82615984565b6001614d94565b613af9565b613af9613ae9888b615909565b87613af48c82615785565b612f3d565b90505f613b16838b848c602001516001600160801b03168c614ca3565b9096509050613b258a8361588c565b9450613b3081614dd6565b93505050509450945094915050565b6001600160a01b0386165f908152600d602090815260408083208884528252808320815180830190925254600f81900b808352600160801b9091046001600160801b0316928201929092529190613b979087906157b9565b90505f8115613baa578260200151613bac565b5f5b6001600160801b03169050613bcf89898484613bc78c615753565b8a8c8b6150f8565b505050505050505050565b5f80613c05613be98587615909565b84613ad0670de0b6b3a764000068056bc75e2d63100000615909565b9150613c1c82600454670de0b6b3a7640000612f3d565b9050613c3b86613c2b84612c7c565b613c3490615753565b6005613334565b8015613c5557613c5533613c4e83612c7c565b6006613334565b613c6f613c6a613c658385615984565b612c7c565b6151f0565b94509492505050565b6001600160a01b0381165f908152600c60205260408120549081121580613ca35750613ca38261478f565b15613cac575050565b5f613cb682615753565b90505f613cc161480a565b90505f613cd9613cd384600554612f06565b83612f06565b90508282108015613ceb575060055482105b15613d37576001600160a01b0385167f8ef5e833dd374988327f6ea2962e625ad04a417322e5fbf4538c8a0ed60c2d6b613d258386615984565b60405190815260200160405180910390a25b805f03613d45575050505050565b5f198214613db8576040518060400160405280436001600160401b03168152602001613d8c613d7384612c7c565b613d7d60136150a1565b613d8791906158e2565b6150c9565b60170b905280516020909101516001600160c01b0316600160401b026001600160401b03909116176013555b613dcd613dc482612c7c565b613c6a90615753565b6118fc85613dda83612c7c565b6007613334565b600180546001600160a01b0319169055610e1881615245565b6001600160a01b0382165f908152600f60208181526040808420858552909152822080549092600160801b90910490910b9003610bdf576040516360b14a3360e01b81526001600160a01b038416600482015260248101839052604401610c26565b6001600160a01b0383165f818152600f6020818152604080842087855290915291829020805492519093869390926001600160401b038216927f7edda1ff01d79ecea57e47e574bd981e17885e139d7c449bd8e241f4f049fc0992613ecd928992600160801b909204900b90615a43565b60405180910390a450506001600160a01b039091165f908152600f6020908152604080832093835292905290812081815560010155565b600a546060905f816001600160401b03811115613f2357613f23615a75565b604051908082528060200260200182016040528015613f8d57816020015b613f7a6040518060e001604052805f81526020015f81526020015f81526020015f81526020015f81526020015f81526020015f81525090565b815260200190600190039081613f415790505b5090505f5f5b83811015614162575f600a8281548110613faf57613faf61589f565b5f918252602080832091909101546001600160a01b038a168352600d825260408084208285528352808420815180830190925254600f81900b808352600160801b9091046001600160801b031693820193909352909350910361401357505061415a565b5f828152600b602052604081209061402c848383612cac565b505090505f81614048855f0151600f0b60ff81901d9081011890565b6140529190615909565b90506040518060e00160405280868152602001855f0151600f0b815260200185602001516001600160801b031681526020018381526020016140d46140a387602001516001600160801b0316612c7c565b6140ac86612c7c565b6140b691906157b9565b87516140c59190600f0b6158b3565b68056bc75e2d63100000614d4d565b81526020016140ff838660010154670de0b6b3a764000068056bc75e2d63100000613ad09190615909565b815260200161412a838660020154670de0b6b3a764000068056bc75e2d63100000613ad09190615909565b905288886141378161576d565b9950815181106141495761414961589f565b602002602001018190525050505050505b600101613f93565b50806001600160401b0381111561417b5761417b615a75565b6040519080825280602002602001820160405280156141e557816020015b6141d26040518060e001604052805f81526020015f81526020015f81526020015f81526020015f81526020015f81526020015f81525090565b8152602001906001900390816141995790505b5093505f5b81811015614231578281815181106142045761420461589f565b602002602001015185828151811061421e5761421e61589f565b60209081029190910101526001016141ea565b50505050919050565b61429560408051610120810182525f8082526020808301829052828401829052606083018290526080830182905260a0830182905283518085019094528184528301529060c082019081526020015f81526020015f81525090565b6003546001600160a01b031633146142c2576040516357402ad960e11b8152336004820152602401610c26565b6003546001600160a01b03908116908416036142fc57604051632b283f4f60e11b81526001600160a01b0384166004820152602401610c26565b5f61430683612a38565b905061431483826001612cac565b60408501526001600160501b0316602084015282525f614335856001612a75565b8051604082018051608087015260608601919091525190915061435790612c7c565b81511260a084019081526001600160a01b0386165f908152600d60209081526040808320888452825291829020825180840190935254600f81900b8352600160801b90046001600160801b03169082015260c08501525115806143c0575060c083015151600f0b155b156143cc575050610bdf565b6143ea835f015183600301545f8660c001515f0151600f0b13612dc8565b60e08401528051604082015161441d9161440391612e25565b8460c001515f0151600f0b855f01518660e0015186612e42565b610100840152505092915050565b602080820151825160408085015181516001600160501b0390941684529383019190915281019190915283907f82b51c0f611052be7527868102e56211a2b1c9fddbbe8259699041b790d096b99060600160405180910390a260e08101516144998585858460026003615294565b5f81835f0151116144b55782516144b09083615984565b6144c2565b82516144c2908390615984565b90505f6144e360ff86901d808701188368056bc75e2d631000006001614d94565b8451604080518881526020810192909252810185905260608101829052909150339087906001600160a01b038a16907f11b6a7aad1e76ff909d504132117d8977a5971dbf2aa998bc4a10b3db23daf669060800160405180910390a461454887613c78565b50505050505050565b5f81158061456457505f80831390841314155b1561458f5760405160016219189d60e21b031981526004810184905260248101839052604401610c26565b60ff82901d8083011860ff84901d8085011811156145ad5781612491565b5090919050565b6001600160a01b0385165f908152600d602090815260408083208784528252808320815180830190925254600f81900b808352600160801b9091046001600160801b0316928201839052909290919061460d87846158e2565b90505f83158061462157505f808513908913145b1561467b575f6146398860ff8b901d808c0118615909565b61464b8560ff88901d80890118615909565b6146559190615785565b905061467381600160ff86901d808701185f8713613ad0575f614d94565b9350506146ed565b5f61469f61469960ff8b901d808c011860ff88901d80890118612f06565b86612f15565b90506146ca6146ad85612c7c565b6146b68a612c7c565b6146c091906157b9565b6140c590836158b3565b9150825f036146db575f93506146eb565b5f808413908613146146eb578793505b505b6146fd8a8a84868c8c878d6150f8565b50505050505050505050565b5f821580159061471e57505f80841390831314155b801561473a575060ff83901d8084011860ff83901d8084011811155b905080156147485750505050565b5f614754856001612a75565b90506147638160400151612c7c565b815112156118fc5780516040808301519051636664f1e160e11b8152610c269288929091600401615798565b600a545f90815b81811015614801576001600160a01b0384165f908152600d60205260408120600a8054919291849081106147cc576147cc61589f565b5f9182526020808320909101548352820192909252604001902054600f0b156147f9575060019392505050565b600101614796565b505f9392505050565b6008545f9080820361481e575f1991505090565b5f61482960136150a1565b9050808211614838575f614842565b6148428183615984565b9250505090565b5f8181526010602052604081205490819003612a7057505f19919050565b5f5f61487283614849565b90505f1981036148825792915050565b5f838152601160205260408120614898906150a1565b90508082116148a7575f612e1d565b612e1d8183615984565b5f8181526010602052604081206001015490819003612a7057506064919050565b5f5f5f6148de856148b1565b90505f8461491e81612e0f6148f586612710615984565b61271061490a670de0b6b3a764000080615909565b6149149190615909565b61396f919061588c565b6149289190615984565b90505f614957614950614943670de0b6b3a764000080615909565b612710613ad08782615785565b600161530d565b90505f61496f8783670de0b6b3a76400006001614d94565b6149799088615984565b5f89815260126020526040812091925090614993906150a1565b90505f816149a086612c7c565b6149aa91906157b9565b90505f826149b785612c7c565b6149c191906158e2565b90505f82136149d0575f6149d2565b815b98505f81136149e1575f6149e3565b805b9750505050505050509250929050565b80546001600160401b03165f03610e1857805467ffffffffffffffff1916600117815550565b5f80614a3a60ff87901d80880118604086015160ff81901d90810118612f06565b9050614a5a81610bcb875f886040015113885f015189602001518961533d565b90505f614a6f82610bcb8a8860200151612edd565b9050805f03614abb5787614a9383876020015168056bc75e2d631000006001614d94565b60405163288cd21760e01b8152600481019290925260248201525f6044820152606401610c26565b614aca888287602001516139b0565b611e00818660400151612f15565b335f908152600d6020908152604080832087845290915281205483518291600f0b90614b0d9089908990899060046005615294565b614b298860ff88901d8089011887602001518760030154613bda565b9093509150614b39338288614709565b509550959350505050565b5f5f5f5f614b5289896148d2565b915091505f5f8813614b645781614b66565b825b905080871115614b9a57604051634c23847160e11b8152600481018b90526024810189905260448101829052606401610c26565b5050505f8781526012602052604081208690614bb5906150a1565b614bbf91906158e2565b90506040518060400160405280436001600160401b03168152602001614be4836150c9565b60170b90525f8981526012602090815260408220835193909101516001600160c01b0316600160401b026001600160401b0390931692909217909155614c3782614c2d8a612c7c565b612e3d91906158e2565b90505f5f8813614c48576001614c4a565b5f5b90505f614c6e614c5a888a615909565b8b614c688c612e3388612c7c565b85614d94565b9050614c7c818b8585614d94565b9550614c93614c8c888c86612f3d565b8b85612f3d565b9450505050509550959350505050565b5f5f5f87614cb2575f19614cb5565b60015b90505f614cc187612c7c565b614ccb90836158b3565b9050614cf1614cdd613c65888b615909565b614ce790846158b3565b6140c590836157b9565b9350614d03614cdd613c65878b615909565b614d0c90615753565b925050509550959350505050565b5f815f03614d2c57614d2c6012614e17565b816001840381614d3e57614d3e615878565b04600101831515029392505050565b5f5f614d5883612c7c565b9050614d648185615a89565b9150614d708185615ab5565b15801590614d7d57505f84125b15614d8d57612e1d6001836157b9565b5092915050565b5f614dc1614da183615406565b8015614dbc57505f8480614db757614db7615878565b868809115b151590565b614dcc868686612f3d565b612ed49190615785565b5f5f821215612ca857604051635467221960e11b815260048101839052602401610c26565b5f805f1983850993909202808410938190039390930393915050565b634e487b715f52806020526024601cfd5b6040516323b872dd60e01b5f8181526001600160a01b038781166004528616602452604485905291602083606481808c5af1925060015f51148316614e84578383151615614e78573d5f823e3d81fd5b5f883b113d1516831692505b604052505f60605295945050505050565b60405163a9059cbb60e01b5f8181526001600160a01b038616600452602485905291602083604481808b5af1925060015f51148316614eeb578383151615614edf573d5f823e3d81fd5b5f873b113d1516831692505b60405250949350505050565b670de0b6b3a76400005b8115610bdf576001821615614f2657614f238184670de0b6b3a7640000612f3d565b90505b60019190911c908115614f4957614f468384670de0b6b3a7640000612f3d565b92505b614f01565b5f60018211614f5b575090565b816001600160801b8210614f745760809190911c9060401b5b600160401b8210614f8a5760409190911c9060201b5b6401000000008210614fa15760209190911c9060101b5b620100008210614fb65760109190911c9060081b5b6101008210614fca5760089190911c9060041b5b60108210614fdd5760049190911c9060021b5b60048210614fe95760011b5b600302600190811c9081858161500157615001615878565b048201901c9050600181858161501957615019615878565b048201901c9050600181858161503157615031615878565b048201901c9050600181858161504957615049615878565b048201901c9050600181858161506157615061615878565b048201901c9050600181858161507957615079615878565b048201901c905061509881858161509257615092615878565b04821190565b90039392505050565b80545f906001600160401b031643146150ba575f610bdf565b5054600160401b900460170b90565b80601781900b8114612a705760405163327269a760e01b815260c0600482015260248101839052604401610c26565b604051806040016040528061510c88613692565b600f0b815260200161511d87615432565b6001600160801b039081169091526001600160a01b038a165f908152600d602090815260408083208c84528252909120835193909101518216600160801b029290911691909117905580600681111561517857615178615a2f565b6040805186815260208101899052908101879052606081018590526080810184905288906001600160a01b038b16907f37a46ccca612f3680b04869c7b62e285e294d510f823395ca1e4ecce9aa244999060a00160405180910390a481156151e6576151e688836004613334565b5050505050505050565b5f61520082614c2d600554612c7c565b600581905560408051848152602081018390529192507f1be048168d56f3f6df5caf46e868c2e1192cd2401a3da500869aaa92cb406dea910160405180910390a15050565b5f80546001600160a01b038381166001600160a01b0319831681178455604051919092169283917f8be0079c531659141344cd1fd0a4f28419497f9722a3daafe3b4186f6b6457e09190a35050565b6001600160a01b0386165f908152600d602090815260408083208884529091528120546152d090600160801b90046001600160801b0316612c7c565b90506153008787876152f9856152e58a612c7c565b6152ef91906157b9565b6140c5908b6158b3565b8888613b3f565b61454833878787866145b4565b5f5f61531884614f4e565b905061533561532684615406565b8015614dbc5750818002851190565b019392505050565b600181015460038201545f9190828715615390575f615373878561536986670de0b6b3a7640000615785565b612de49190615984565b90508088111561538a576153878189615984565b91505b506153cb565b5f6153b287846153a887670de0b6b3a7640000615785565b612e0f9190615984565b9050878111156153c9576153c68882615984565b91505b505b805f036153de575f199350505050612ed4565b612ece68056bc75e2d631000006153f660048c615785565b6154009190615909565b82614d1a565b5f600282600381111561541b5761541b615a2f565b6154259190615ac8565b60ff166001149050919050565b5f6001600160801b03821115612ca8576040516306dfcc6560e41b81526080600482015260248101839052604401610c26565b5f60208284031215615475575f5ffd5b5035919050565b6001600160a01b0381168114610e18575f5ffd5b5f5f604083850312156154a1575f5ffd5b82356154ac8161547c565b946020939093013593505050565b5f602082840312156154ca575f5ffd5b81358015158114612491575f5ffd5b5f602082840312156154e9575f5ffd5b81356124918161547c565b5f5f82840360e0811215615506575f5ffd5b8335925060c0601f198201121561551b575f5ffd5b506020830190509250929050565b5f5f5f6060848603121561553b575f5ffd5b83356155468161547c565b95602085013595506040909401359392505050565b602080825282518282018190525f918401906040840190835b81811015615592578351835260209384019390920191600101615574565b509095945050505050565b602081525f610100820183516020840152602084015160408401526040840151606084015260608401516080840152608084015160a084015260a0840151151560c084015260c084015160e080850152818151808452610120860191506020830193505f92505b80831015615666578351805183526020810151602084015260408101516040840152606081015160608401526080810151608084015260a081015160a084015260c081015160c08401525060e082019150602084019350600183019250615604565b5095945050505050565b5f5f60408385031215615681575f5ffd5b50508035926020909101359150565b5f5f5f5f608085870312156156a3575f5ffd5b84356156ae8161547c565b966020860135965060408601359560600135945092505050565b5f5f82840360c08112156156da575f5ffd5b8335925060a0601f198201121561551b575f5ffd5b5f5f8284036060811215615701575f5ffd5b833592506040601f198201121561551b575f5ffd5b5f5f5f60608486031215615728575f5ffd5b505081359360208301359350604090920135919050565b634e487b7160e01b5f52601160045260245ffd5b5f600160ff1b82016157675761576761573f565b505f0390565b5f6001820161577e5761577e61573f565b5060010190565b80820180821115610bdf57610bdf61573f565b6001600160a01b039390931683526020830191909152604082015260600190565b8181035f831280158383131683831282161715614d8d57614d8d61573f565b6001600160401b0381168114610e18575f5ffd5b5f602082840312156157fc575f5ffd5b8135612491816157d8565b813581556020820135600182015560408201356002820155600381016060830135615831816157d8565b81546080850135615841816157d8565b6fffffffffffffffff00000000000000008160401b166001600160401b0384166001600160801b0319841617178455505050505050565b634e487b7160e01b5f52601260045260245ffd5b5f8261589a5761589a615878565b500490565b634e487b7160e01b5f52603260045260245ffd5b8082025f8212600160ff1b841416156158ce576158ce61573f565b8181058314821517610bdf57610bdf61573f565b8082018281125f8312801582168215821617156159015761590161573f565b505092915050565b8082028115828204841417610bdf57610bdf61573f565b80516001600160501b0381168114612a70575f5ffd5b5f5f5f5f5f60a0868803121561594a575f5ffd5b61595386615920565b6020870151604088015160608901519297509095509350915061597860808701615920565b90509295509295909350565b81810381811115610bdf57610bdf61573f565b5f602082840312156159a7575f5ffd5b815160ff81168114612491575f5ffd5b81356159c28161547c565b815460208401356159d2816157d8565b6001600160e01b0319919091166001600160a01b03929092169190911760a091821b67ffffffffffffffff60a01b161782556040830135600183015560608301356002830155608083013560038301559190910135600490910155565b634e487b7160e01b5f52602160045260245ffd5b6040810160038410615a6357634e487b7160e01b5f52602160045260245ffd5b928152600f9190910b60209091015290565b634e487b7160e01b5f52604160045260245ffd5b5f82615a9757615a97615878565b600160ff1b82145f1984141615615ab057615ab061573f565b500590565b5f82615ac357615ac3615878565b500790565b5f60ff831680615ada57615ada615878565b8060ff8416069150509291505056fea164736f6c6343000825000a' as const;

@@ -28,6 +28,24 @@ import {IMarginEngine} from "./interfaces/IMarginEngine.sol";
 /// initial margin the backstop may `absorb` a position at the oracle price minus the penalty,
 /// with no market impact, up to the size that restores initial margin.
 ///
+/// Below maintenance anyone may also put (part of) a position up for a Dutch auction (Maker's
+/// clipper): it starts at oracle x `buf` (a short's lot at oracle / `buf`), the price moves by
+/// `cut` every `step` seconds toward the takers' favour, and it must be reset from a fresh oracle
+/// price once `tail` seconds have passed or `cut^steps` fell below `cusp`. A keeper `take`s part or
+/// all of the lot at the auction price, up to what restores maintenance: it takes the position
+/// over at that price (and must hold initial margin for it), the account books it, pays the
+/// liquidation penalty (split as in `liquidate`), and must not end further below maintenance.
+///
+/// The backstop sells (or buys back) what it absorbed through the market's AMM with
+/// `unwindBackstop`; within one block the unwinds of a market move on one curve, and the pool's
+/// price may end at most `unwindImpactBps` away from the oracle.
+///
+/// Limits (dYdX v4's per-block limits, Maker's `Hole`): the notional liquidated per market per
+/// block (liquidations, absorptions, auction takes) and the insurance fund's loss per block are
+/// capped; a guardian (or the owner) may pause liquidations, absorptions, auctions, unwinds and the
+/// vault's legs, never deposits, withdrawals or trades. Caps default to off, the unwind budget to
+/// DEFAULT_UNWIND_IMPACT_BPS, and a market without auction parameters refuses auctions.
+///
 /// Every change of collateral, position, market and price use is an event carrying the new
 /// state, so a watcher rebuilds every account from logs alone.
 contract MarginEngine is IMarginEngine, Ownable2Step {
@@ -53,6 +71,10 @@ contract MarginEngine is IMarginEngine, Ownable2Step {
     /// roundings of the accounting (equity down, requirements up, realized PnL down) cannot
     /// leave an account just short of the level the size was meant to restore.
     uint256 public constant HEALTH_ROUNDING_MARGIN = 4;
+    /// @notice Scale of basis points.
+    uint256 public constant BPS = 10_000;
+    /// @notice How far (bps) a block's unwinds may move a market's pool price when the owner set no budget.
+    uint256 public constant DEFAULT_UNWIND_IMPACT_BPS = 100;
 
     enum CollateralReason {
         Deposit,
@@ -69,7 +91,22 @@ contract MarginEngine is IMarginEngine, Ownable2Step {
         Trade,
         Liquidation,
         Absorption,
-        BackstopTakeover
+        BackstopTakeover,
+        /// The account's side of an auction take: closed at the auction price.
+        AuctionTake,
+        /// The taker's side of an auction take: opened at the auction price.
+        AuctionTakeover,
+        BackstopUnwind
+    }
+
+    /// @notice Why an auction closed.
+    enum AuctionEnd {
+        /// The whole lot was taken.
+        Filled,
+        /// A take brought the account back to maintenance.
+        Restored,
+        /// The account recovered, or its position on the lot's side is gone.
+        Canceled
     }
 
     struct MarketConfig {
@@ -85,6 +122,51 @@ contract MarginEngine is IMarginEngine, Ownable2Step {
         uint256 liquidationPenalty;
         /// Virtual base reserve of the market's AMM (SIZE_SCALE units).
         uint256 ammDepth;
+    }
+
+    /// @notice A market's Dutch auction parameters (Maker's clipper and its stairstep abacus).
+    struct AuctionConfig {
+        /// Start price over the oracle (WAD, at least 1).
+        uint256 buf;
+        /// Price factor per step (WAD, in (0, 1)).
+        uint256 cut;
+        /// Reset once cut^steps falls below this (WAD, in (0, 1]).
+        uint256 cusp;
+        /// Seconds per step (> 0).
+        uint64 step;
+        /// Reset once more than this many seconds passed since the (re)start (> 0).
+        uint64 tail;
+    }
+
+    /// @notice Per-market limits; 0 in storage means the default (no cap, DEFAULT_UNWIND_IMPACT_BPS).
+    struct MarketLimits {
+        /// Notional (collateral units, at the oracle) liquidated, absorbed and auctioned per block.
+        uint256 maxNotionalPerBlock;
+        /// How far (bps of the oracle) a block's unwinds may move the pool price, in (0, BPS).
+        uint256 unwindImpactBps;
+    }
+
+    /// @notice What is left of this block's limits of a market, and the limits themselves.
+    struct LimitsView {
+        uint256 maxNotionalPerBlock;
+        uint256 notionalLeft;
+        uint256 maxInsuranceLossPerBlock;
+        uint256 insuranceLossLeft;
+        uint256 unwindImpactBps;
+        /// Base units (SIZE_SCALE) the backstop may still sell into, or buy from, the pool this block.
+        uint256 unwindSellLeft;
+        uint256 unwindBuyLeft;
+        bool paused;
+    }
+
+    struct AuctionView {
+        uint256 id;
+        /// Signed like the position; 0 when no auction is open.
+        int256 lot;
+        uint256 top;
+        uint256 startedAt;
+        uint256 price;
+        bool needsReset;
     }
 
     struct Position {
@@ -133,6 +215,31 @@ contract MarginEngine is IMarginEngine, Ownable2Step {
         uint256 maxSize;
     }
 
+    /// @dev An open auction: its lot (signed like the position, 0 = none) and start price and time.
+    struct Auction {
+        uint64 id;
+        uint64 tic;
+        int128 lot;
+        uint256 top;
+    }
+
+    /// @dev Usage of a per-block limit: the block it counts for and the amount (signed for unwinds).
+    struct BlockUsage {
+        uint64 blockNumber;
+        int192 amount;
+    }
+
+    /// @dev A take's prices (auction and oracle), the lot it takes from, the account's equity minus
+    /// maintenance before it, and the penalty it pays.
+    struct TakeTerms {
+        uint256 auctionPrice;
+        uint256 price;
+        int256 lot;
+        int256 surplusBefore;
+        uint256 penalty;
+        uint256 reward;
+    }
+
     /// @notice The collateral token (6 decimals).
     IERC20 public immutable collateralToken;
     /// @notice The only caller of `creditMargin` and `releaseMargin`.
@@ -145,11 +252,26 @@ contract MarginEngine is IMarginEngine, Ownable2Step {
     uint256 public insuranceFund;
     /// @notice Whether an account's owner lets the vault move its surplus to other chains.
     mapping(address account => bool) public crossChainConsent;
+    /// @notice Who may pause and unpause, besides the owner.
+    address public guardian;
+    /// @notice While true: no liquidation, absorption, auction, unwind or vault leg.
+    bool public paused;
+    /// @notice The insurance fund's loss (bad debt covered) allowed per block; 0 = no cap.
+    uint256 private _maxInsuranceLossPerBlock;
+    /// @notice Auctions started so far (the last auction's id).
+    uint256 public auctionCount;
 
     bytes32[] private _marketIds;
     mapping(bytes32 market => MarketConfig) private _markets;
     mapping(address account => int256) private _collateral;
     mapping(address account => mapping(bytes32 market => Position)) private _positions;
+    mapping(bytes32 market => AuctionConfig) private _auctionConfigs;
+    mapping(address account => mapping(bytes32 market => Auction)) private _auctions;
+    mapping(bytes32 market => MarketLimits) private _limits;
+    mapping(bytes32 market => BlockUsage) private _notionalUsed;
+    /// @dev Base units sold into (+) or bought from (-) a market's pool by this block's unwinds.
+    mapping(bytes32 market => BlockUsage) private _unwindFlow;
+    BlockUsage private _insuranceLoss;
 
     event MarketConfigured(
         bytes32 indexed market,
@@ -202,6 +324,44 @@ contract MarginEngine is IMarginEngine, Ownable2Step {
     );
     /// @notice Any change of the insurance fund; `balance` is the new fund.
     event InsuranceFundChanged(int256 delta, uint256 balance);
+    event GuardianSet(address indexed guardian);
+    event PausedSet(bool paused, address indexed by);
+    event AuctionConfigured(bytes32 indexed market, uint256 buf, uint256 cut, uint256 cusp, uint64 step, uint64 tail);
+    event MarketLimitsSet(bytes32 indexed market, uint256 maxNotionalPerBlock, uint256 unwindImpactBps);
+    event InsuranceLossCapSet(uint256 maxLossPerBlock);
+    /// @notice An auction of `lot` of `account`'s position opened at `top` (oracle `oraclePrice`).
+    event AuctionStarted(uint256 indexed id, address indexed account, bytes32 indexed market, address keeper, int256 lot, uint256 top, uint256 oraclePrice);
+    /// @notice An auction restarted from a fresh oracle price (its lot cut to the position).
+    event AuctionReset(uint256 indexed id, address indexed account, bytes32 indexed market, address keeper, int256 lot, uint256 top, uint256 oraclePrice);
+    /// @notice `taker` took `size` at `price`; `lotLeft` stays open (0 when the auction closed).
+    event AuctionTaken(
+        uint256 indexed id,
+        address indexed account,
+        bytes32 indexed market,
+        address taker,
+        int256 size,
+        uint256 price,
+        uint256 oraclePrice,
+        uint256 penalty,
+        uint256 takerReward,
+        int256 lotLeft
+    );
+    event AuctionClosed(uint256 indexed id, address indexed account, bytes32 indexed market, AuctionEnd reason, int256 lotLeft);
+    /// @notice The backstop closed `size` through the AMM; `poolPrice` is the pool's price after
+    /// this block's unwinds, `proceeds` what it received (long) or paid (short), collateral units.
+    event BackstopUnwound(
+        bytes32 indexed market,
+        address indexed backstop,
+        int256 size,
+        uint256 oraclePrice,
+        uint256 executionPrice,
+        uint256 poolPrice,
+        uint256 proceeds,
+        int256 slippage,
+        int256 realizedPnl
+    );
+    /// @notice Bad debt the insurance fund did not cover now for this block's loss cap; `coverBadDebt` covers it later.
+    event BadDebtCoverDeferred(address indexed account, uint256 uncovered);
 
     error UnsupportedCollateralDecimals(uint8 decimals);
     error UnsupportedFeedDecimals(address feed, uint8 decimals);
@@ -229,9 +389,39 @@ contract MarginEngine is IMarginEngine, Ownable2Step {
     error LiquidationTooLarge(int256 size, uint256 maxSize);
     error NotAbsorbable(address account, int256 equity, uint256 initialMargin);
     error AbsorptionTooLarge(int256 size, uint256 maxSize);
+    error Paused();
+    error NotGuardian(address caller);
+    error InvalidAuctionBuf(uint256 buf);
+    error InvalidAuctionCut(uint256 cut);
+    error InvalidAuctionCusp(uint256 cusp);
+    error InvalidAuctionStep(uint64 step);
+    error InvalidAuctionTail(uint64 tail);
+    error InvalidLiquidationCap(uint256 cap);
+    error InvalidInsuranceLossCap(uint256 cap);
+    error InvalidUnwindImpact(uint256 bps);
+    error AuctionsNotConfigured(bytes32 market);
+    error AuctionActive(address account, bytes32 market, uint256 id);
+    error NoAuction(address account, bytes32 market);
+    error AuctionNeedsReset(address account, bytes32 market);
+    error AuctionResetNotDue(address account, bytes32 market);
+    error AuctionStillNeeded(address account, int256 equity, uint256 maintenanceMargin);
+    error AuctionPriceBeyondLimit(uint256 price, uint256 limitPrice);
+    error TakerIsAccount(address account);
+    /// @notice A take would leave the account's equity minus maintenance lower than before.
+    error AuctionTakeWorsensAccount(address account, int256 surplusBefore, int256 surplusAfter);
+    error LiquidationCapExceeded(bytes32 market, uint256 notional, uint256 notionalLeft);
+    error InsuranceLossCapExceeded(uint256 loss, uint256 lossLeft);
+    error NoBadDebt(address account);
+    error UnwindImpactExceeded(bytes32 market, int256 size, uint256 sizeLeft);
+    error UnwindPriceBeyondLimit(uint256 executionPrice, uint256 limitPrice);
 
     modifier onlyVault() {
         if (msg.sender != vault) revert NotVault(msg.sender);
+        _;
+    }
+
+    modifier whenNotPaused() {
+        if (paused) revert Paused();
         _;
     }
 
@@ -281,6 +471,50 @@ contract MarginEngine is IMarginEngine, Ownable2Step {
         _setLiquidatorShare(share);
     }
 
+    /// @notice Sets who may pause and unpause besides the owner (zero: the owner only).
+    function setGuardian(address guardian_) external onlyOwner {
+        guardian = guardian_;
+        emit GuardianSet(guardian_);
+    }
+
+    /// @notice Pauses or resumes liquidations, absorptions, auctions, unwinds and the vault's
+    /// legs; the guardian or the owner.
+    function setPaused(bool paused_) external {
+        if (msg.sender != guardian && msg.sender != owner()) revert NotGuardian(msg.sender);
+        paused = paused_;
+        emit PausedSet(paused_, msg.sender);
+    }
+
+    /// @notice Sets a market's Dutch auction parameters (see AuctionConfig); open auctions follow them at once.
+    function setAuctionConfig(bytes32 market, AuctionConfig calldata config) external onlyOwner {
+        _listedMarket(market);
+        if (config.buf < WAD) revert InvalidAuctionBuf(config.buf);
+        if (config.cut == 0 || config.cut >= WAD) revert InvalidAuctionCut(config.cut);
+        if (config.cusp == 0 || config.cusp > WAD) revert InvalidAuctionCusp(config.cusp);
+        if (config.step == 0) revert InvalidAuctionStep(config.step);
+        if (config.tail == 0) revert InvalidAuctionTail(config.tail);
+        _auctionConfigs[market] = config;
+        emit AuctionConfigured(market, config.buf, config.cut, config.cusp, config.step, config.tail);
+    }
+
+    /// @notice Sets a market's per-block notional cap (type(uint256).max: none) and unwind impact budget (bps).
+    function setMarketLimits(bytes32 market, MarketLimits calldata limits) external onlyOwner {
+        _listedMarket(market);
+        if (limits.maxNotionalPerBlock == 0) revert InvalidLiquidationCap(0);
+        if (limits.unwindImpactBps == 0 || limits.unwindImpactBps >= BPS) revert InvalidUnwindImpact(limits.unwindImpactBps);
+        _limits[market] = limits;
+        _warmUsage(_notionalUsed[market]);
+        emit MarketLimitsSet(market, limits.maxNotionalPerBlock, limits.unwindImpactBps);
+    }
+
+    /// @notice Sets the insurance fund's loss allowed per block (type(uint256).max: none).
+    function setInsuranceLossCap(uint256 maxLossPerBlock) external onlyOwner {
+        if (maxLossPerBlock == 0) revert InvalidInsuranceLossCap(0);
+        _maxInsuranceLossPerBlock = maxLossPerBlock;
+        _warmUsage(_insuranceLoss);
+        emit InsuranceLossCapSet(maxLossPerBlock);
+    }
+
     // ---------------------------------------------------------------- accounts
 
     /// @notice Moves `amount` collateral tokens from the caller into `account`'s margin.
@@ -313,11 +547,7 @@ contract MarginEngine is IMarginEngine, Ownable2Step {
         uint256 price = _usePrice(market, config);
         int256 before = _positions[msg.sender][market].size;
         _trade(msg.sender, market, sizeDelta, price, PositionReason.Trade);
-        bool reducesOnly = before != 0 && (before > 0) != (sizeDelta > 0) && SignedMath.abs(sizeDelta) <= SignedMath.abs(before);
-        if (!reducesOnly) {
-            Health memory health = _health(msg.sender, true);
-            if (health.equity < health.initial.toInt256()) revert InsufficientMargin(msg.sender, health.equity, health.initial);
-        }
+        _requireMarginUnlessReducing(msg.sender, before, sizeDelta);
     }
 
     // ---------------------------------------------------------------- vault
@@ -332,7 +562,7 @@ contract MarginEngine is IMarginEngine, Ownable2Step {
 
     /// @notice Moves `amount` of `account`'s free collateral to the vault; the vault only, and only
     /// for an account that consented to cross-chain margin. The account stays at or above initial margin.
-    function releaseMargin(address account, uint256 amount) external onlyVault {
+    function releaseMargin(address account, uint256 amount) external onlyVault whenNotPaused {
         if (!crossChainConsent[account]) revert NoCrossChainConsent(account);
         _requireFreeCollateral(account, amount);
         _changeCollateral(account, -amount.toInt256(), CollateralReason.VaultRelease);
@@ -344,50 +574,176 @@ contract MarginEngine is IMarginEngine, Ownable2Step {
     /// @notice Closes `size` (same sign as the position) of `account`'s position in `market`
     /// through the market's virtual AMM. Allowed only below maintenance margin, and only up to
     /// `maxLiquidationSize` (the size that restores maintenance, or the whole position when no
-    /// size can). The penalty is split between the caller and the insurance fund.
-    function liquidate(address account, bytes32 market, int256 size) external {
+    /// size can). The penalty is split between the caller and the insurance fund. Its notional
+    /// counts against the market's per-block cap: beyond what is left it is refused (size it
+    /// from `maxLiquidationSize`, which is capped to it).
+    function liquidate(address account, bytes32 market, int256 size) external whenNotPaused {
         if (account == backstop) revert BackstopAccount(account);
         MarketConfig storage config = _listedMarket(market);
         uint256 price = _usePrice(market, config);
-        Health memory health = _health(account, true);
-        if (health.equity >= health.maintenance.toInt256()) revert NotLiquidatable(account, health.equity, health.maintenance);
+        Health memory health = _requireLiquidatable(account);
         Position memory position = _positions[account][market];
         uint256 amount = _sizeOnPosition(size, position.size);
         uint256 maxSize = _liquidationCap(_deficit(health.equity, health.maintenance), position.size, price, config);
         if (amount > maxSize) revert LiquidationTooLarge(size, maxSize);
+        _useNotional(market, amount, price);
 
         (int256 realized, uint256 executionPrice, uint256 slippage) = _ammClose(amount, position, price, config.ammDepth);
-        uint256 penalty = Math.mulDiv(amount * price, config.liquidationPenalty, VALUE_SCALE * WAD, Math.Rounding.Ceil);
-        uint256 reward = Math.mulDiv(penalty, liquidatorShare, WAD);
         _reduce(account, market, size, realized, executionPrice, PositionReason.Liquidation);
-        _changeCollateral(account, -penalty.toInt256(), CollateralReason.LiquidationPenalty);
-        if (reward > 0) _changeCollateral(msg.sender, reward.toInt256(), CollateralReason.LiquidatorReward);
-        _changeInsurance((penalty - reward).toInt256());
+        (uint256 penalty, uint256 reward) = _chargePenalty(account, amount, price, config.liquidationPenalty);
         emit Liquidated(account, market, msg.sender, size, price, executionPrice, slippage, penalty, reward);
         _coverBadDebt(account);
     }
 
     /// @notice Moves `size` (same sign as the position) of `account`'s position in `market` to the
     /// backstop at the oracle price minus the penalty (plus, for a short), with no market impact.
-    /// The backstop only; allowed only below initial margin, and only up to `maxAbsorbSize`.
-    function absorb(address account, bytes32 market, int256 size) external {
+    /// The backstop only; allowed only below initial margin, and only up to `maxAbsorbSize`
+    /// (which counts the per-block notional cap: beyond it the call is refused).
+    function absorb(address account, bytes32 market, int256 size) external whenNotPaused {
         Takeover memory takeover = _takeoverTerms(account, market);
         if (!takeover.belowInitial) revert NotAbsorbable(account, takeover.equity, takeover.initial);
         uint256 amount = _sizeOnPosition(size, takeover.position.size);
         if (amount > takeover.maxSize) revert AbsorptionTooLarge(size, takeover.maxSize);
+        _useNotional(market, amount, takeover.price);
         _takeOver(account, market, size, takeover);
     }
 
     /// @notice Like `absorb`, but takes over as much of `maxSize` as is allowed now instead of
     /// refusing: nothing when the account is at or above initial margin or holds no position on
-    /// that side. The backstop only (the vault, when a liquidity leg arrives).
+    /// that side, and no more than the per-block notional cap leaves. The backstop only (the
+    /// vault, when a liquidity leg arrives).
     /// @return absorbed The size taken over (signed like the position), possibly 0.
-    function absorbUpTo(address account, bytes32 market, int256 maxSize) external returns (int256 absorbed) {
+    function absorbUpTo(address account, bytes32 market, int256 maxSize) external whenNotPaused returns (int256 absorbed) {
         Takeover memory takeover = _takeoverTerms(account, market);
         int256 position = takeover.position.size;
         if (!takeover.belowInitial || maxSize == 0 || position == 0 || (maxSize > 0) != (position > 0)) return 0;
-        absorbed = SignedMath.abs(maxSize) > takeover.maxSize ? _signedLike(takeover.maxSize, position) : maxSize;
+        uint256 amount = Math.min(Math.min(SignedMath.abs(maxSize), takeover.maxSize), _sizeWithinNotional(market, takeover.price));
+        if (amount == 0) return 0;
+        _useNotional(market, amount, takeover.price);
+        absorbed = _signedLike(amount, position);
         _takeOver(account, market, absorbed, takeover);
+    }
+
+    /// @notice Covers what the insurance fund can of a closed account's bad debt (negative
+    /// collateral and no position), within this block's loss cap: what a liquidation deferred.
+    function coverBadDebt(address account) external whenNotPaused {
+        int256 collateral = _collateral[account];
+        if (collateral >= 0 || _hasPosition(account)) revert NoBadDebt(account);
+        uint256 left = _insuranceLossLeft();
+        if (left == 0) revert InsuranceLossCapExceeded(uint256(-collateral), 0);
+        _coverBadDebt(account);
+    }
+
+    // ---------------------------------------------------------------- Dutch auctions
+
+    /// @notice Opens an auction of `size` (same sign as the position, at most all of it) of
+    /// `account`'s position in `market`, which must be below maintenance. Anyone may start one.
+    /// @return id The auction's id (in every event of it).
+    function startAuction(address account, bytes32 market, int256 size) external whenNotPaused returns (uint256 id) {
+        if (account == backstop) revert BackstopAccount(account);
+        (MarketConfig storage config, AuctionConfig storage auctionConfig) = _auctionMarket(market);
+        Auction storage auction = _auctions[account][market];
+        if (auction.lot != 0) revert AuctionActive(account, market, auction.id);
+        uint256 price = _usePrice(market, config);
+        _requireLiquidatable(account);
+        _sizeOnPosition(size, _positions[account][market].size);
+        id = ++auctionCount;
+        uint256 top = _auctionTop(price, auctionConfig.buf, size > 0);
+        _auctions[account][market] = Auction({id: id.toUint64(), tic: uint64(block.timestamp), lot: size.toInt128(), top: top});
+        emit AuctionStarted(id, account, market, msg.sender, size, top, price);
+    }
+
+    /// @notice Restarts an auction that needs it (past `tail`, or below `cusp`) from a fresh
+    /// oracle price, its lot cut to what is left of the position. Anyone; the account must still
+    /// be below maintenance (otherwise `cancelAuction`).
+    function redoAuction(address account, bytes32 market) external whenNotPaused {
+        (MarketConfig storage config, AuctionConfig storage auctionConfig) = _auctionMarket(market);
+        Auction storage auction = _openAuction(account, market);
+        (, bool needsReset) = _auctionPrice(auction, auctionConfig);
+        if (!needsReset) revert AuctionResetNotDue(account, market);
+        uint256 price = _usePrice(market, config);
+        _requireLiquidatable(account);
+        int256 lot = _lotOnPosition(auction.lot, _positions[account][market].size);
+        uint256 top = _auctionTop(price, auctionConfig.buf, lot > 0);
+        (auction.lot, auction.top, auction.tic) = (lot.toInt128(), top, uint64(block.timestamp));
+        emit AuctionReset(auction.id, account, market, msg.sender, lot, top, price);
+    }
+
+    /// @notice Closes an auction that is no longer needed: the account is at or above
+    /// maintenance, or holds nothing on the lot's side. Anyone.
+    function cancelAuction(address account, bytes32 market) external {
+        Auction storage auction = _openAuction(account, market);
+        int256 position = _positions[account][market].size;
+        if (position != 0 && (position > 0) == (auction.lot > 0)) {
+            Health memory health = _health(account, true);
+            if (health.equity < health.maintenance.toInt256()) revert AuctionStillNeeded(account, health.equity, health.maintenance);
+        }
+        _closeAuction(account, market, AuctionEnd.Canceled);
+    }
+
+    /// @notice Takes up to `maxSize` (signed like the lot) of an open auction at its current
+    /// price, which must be at most `limitPrice` for a long lot (at least, for a short). The
+    /// caller takes the position over at that price and must then hold initial margin (unless it
+    /// only reduced a position of its own); the account books the price and pays the penalty,
+    /// the caller getting the liquidator's share. The size is cut to the lot, the position, what
+    /// restores maintenance at this price and what the per-block notional cap leaves. Refused
+    /// when the account is at or above maintenance, and when it would end with equity minus
+    /// maintenance lower than before (`AuctionTakeWorsensAccount`).
+    /// @return taken The size taken (signed like the lot).
+    function take(address account, bytes32 market, int256 maxSize, uint256 limitPrice) external whenNotPaused returns (int256 taken) {
+        (MarketConfig storage config, AuctionConfig storage auctionConfig) = _auctionMarket(market);
+        Auction storage auction = _openAuction(account, market);
+        if (msg.sender == account) revert TakerIsAccount(account);
+        if (maxSize == 0) revert ZeroSize();
+        if ((maxSize > 0) != (auction.lot > 0)) revert SizeNotOnPosition(maxSize, auction.lot);
+        TakeTerms memory terms;
+        bool needsReset;
+        (terms.auctionPrice, needsReset) = _auctionPrice(auction, auctionConfig);
+        if (needsReset) revert AuctionNeedsReset(account, market);
+        if (auction.lot > 0 ? terms.auctionPrice > limitPrice : terms.auctionPrice < limitPrice) {
+            revert AuctionPriceBeyondLimit(terms.auctionPrice, limitPrice);
+        }
+        terms.price = _usePrice(market, config);
+        Health memory before = _requireLiquidatable(account);
+        terms.surplusBefore = before.equity - before.maintenance.toInt256();
+        terms.lot = _lotOnPosition(auction.lot, _positions[account][market].size);
+        taken = _takeSize(market, maxSize, _deficit(before.equity, before.maintenance), terms, config);
+        (terms.penalty, terms.reward) = _settleTake(account, market, taken, terms, config);
+
+        Health memory afterTake = _health(account, true);
+        int256 surplusAfter = afterTake.equity - afterTake.maintenance.toInt256();
+        if (surplusAfter < terms.surplusBefore) revert AuctionTakeWorsensAccount(account, terms.surplusBefore, surplusAfter);
+        int256 lotLeft = terms.lot - taken;
+        auction.lot = lotLeft.toInt128();
+        emit AuctionTaken(
+            auction.id, account, market, msg.sender, taken, terms.auctionPrice, terms.price, terms.penalty, terms.reward, surplusAfter >= 0 ? int256(0) : lotLeft
+        );
+        if (lotLeft == 0) _closeAuction(account, market, AuctionEnd.Filled);
+        else if (surplusAfter >= 0) _closeAuction(account, market, AuctionEnd.Restored);
+        _coverBadDebt(account);
+    }
+
+    // ---------------------------------------------------------------- backstop unwinding
+
+    /// @notice Closes `size` (same sign as its position) of the backstop's position in `market`
+    /// through the market's AMM, at an average price of at least `limitPrice` for a long (at most,
+    /// for a short). Within a block a market's unwinds move along one constant-product curve
+    /// centred on the oracle, and the pool's price after them may be at most `unwindImpactBps`
+    /// from the oracle: beyond that the call is refused. The backstop only (the vault, for its relayer).
+    /// @return executionPrice The average price of this unwind.
+    function unwindBackstop(bytes32 market, int256 size, uint256 limitPrice) external whenNotPaused returns (uint256 executionPrice) {
+        if (msg.sender != backstop) revert NotBackstop(msg.sender);
+        MarketConfig storage config = _listedMarket(market);
+        uint256 price = _usePrice(market, config);
+        Position memory position = _positions[msg.sender][market];
+        uint256 amount = _sizeOnPosition(size, position.size);
+        (uint256 quote, uint256 poolPrice) = _unwindThroughPool(market, config.ammDepth, size, amount, price);
+        executionPrice = quote / amount;
+        if (size > 0 ? executionPrice < limitPrice : executionPrice > limitPrice) revert UnwindPriceBeyondLimit(executionPrice, limitPrice);
+        (int256 realized, int256 slippage) = _closeAt(size > 0, amount, quote, position.entryPrice, price);
+        _reduce(msg.sender, market, size, realized, executionPrice, PositionReason.BackstopUnwind);
+        uint256 proceeds = size > 0 ? quote / VALUE_SCALE : Math.ceilDiv(quote, VALUE_SCALE);
+        emit BackstopUnwound(market, msg.sender, size, price, executionPrice, poolPrice, proceeds, slippage, realized);
     }
 
     // ---------------------------------------------------------------- views
@@ -453,9 +809,10 @@ contract MarginEngine is IMarginEngine, Ownable2Step {
         MarketConfig storage config = _listedMarket(market);
         Health memory health = _health(account, false);
         int256 position = _positions[account][market].size;
-        if (position == 0 || account == backstop || health.equity >= health.maintenance.toInt256()) return 0;
+        if (paused || position == 0 || account == backstop || health.equity >= health.maintenance.toInt256()) return 0;
         (uint256 price,,) = _readPrice(market, config, false);
-        return _signedLike(_liquidationCap(_deficit(health.equity, health.maintenance), position, price, config), position);
+        uint256 cap = _liquidationCap(_deficit(health.equity, health.maintenance), position, price, config);
+        return _signedLike(Math.min(cap, _sizeWithinNotional(market, price)), position);
     }
 
     /// @notice The largest size (signed like the position) `absorb` accepts now: 0 when the
@@ -464,10 +821,39 @@ contract MarginEngine is IMarginEngine, Ownable2Step {
         MarketConfig storage config = _listedMarket(market);
         Health memory health = _health(account, false);
         int256 position = _positions[account][market].size;
-        if (position == 0 || account == backstop || health.equity >= health.initial.toInt256()) return 0;
+        if (paused || position == 0 || account == backstop || health.equity >= health.initial.toInt256()) return 0;
         (uint256 price,,) = _readPrice(market, config, false);
         uint256 absorbPrice = _absorbPrice(price, config.liquidationPenalty, position > 0);
-        return _signedLike(_absorbCap(_deficit(health.equity, health.initial), position, price, absorbPrice, config), position);
+        uint256 cap = _absorbCap(_deficit(health.equity, health.initial), position, price, absorbPrice, config);
+        return _signedLike(Math.min(cap, _sizeWithinNotional(market, price)), position);
+    }
+
+    /// @notice A market's auction parameters (zeros: auctions refused there).
+    function auctionConfig(bytes32 market) external view returns (AuctionConfig memory) {
+        _listedMarket(market);
+        return _auctionConfigs[market];
+    }
+
+    /// @notice The open auction of `account`'s position in `market` with its price now (zeros: none).
+    function auctionOf(address account, bytes32 market) external view returns (AuctionView memory view_) {
+        Auction storage auction = _auctions[account][market];
+        if (auction.lot == 0) return view_;
+        (view_.price, view_.needsReset) = _auctionPrice(auction, _auctionConfigs[market]);
+        (view_.id, view_.lot, view_.top, view_.startedAt) = (auction.id, auction.lot, auction.top, auction.tic);
+    }
+
+    /// @notice A market's per-block limits and what this block has left of them (a transaction in
+    /// a later block gets the whole of each), and whether the engine is paused.
+    function blockLimits(bytes32 market) external view returns (LimitsView memory view_) {
+        MarketConfig storage config = _listedMarket(market);
+        uint256 insuranceCap = _maxInsuranceLossPerBlock;
+        view_.maxNotionalPerBlock = _maxNotional(market);
+        view_.notionalLeft = _notionalLeft(market);
+        view_.maxInsuranceLossPerBlock = insuranceCap == 0 ? type(uint256).max : insuranceCap;
+        view_.insuranceLossLeft = _insuranceLossLeft();
+        view_.unwindImpactBps = _unwindImpactBps(market);
+        (view_.unwindSellLeft, view_.unwindBuyLeft) = _unwindLeft(market, config.ammDepth);
+        view_.paused = paused;
     }
 
     // ---------------------------------------------------------------- internals: takeover
@@ -491,13 +877,206 @@ contract MarginEngine is IMarginEngine, Ownable2Step {
     function _takeOver(address account, bytes32 market, int256 size, Takeover memory takeover) private {
         emit PriceUsed(market, takeover.roundId, takeover.price, takeover.updatedAt);
         uint256 absorbPrice = takeover.absorbPrice;
-        int256 realized = _floorDiv(size * (absorbPrice.toInt256() - uint256(takeover.position.entryPrice).toInt256()), VALUE_SCALE);
-        _reduce(account, market, size, realized, absorbPrice, PositionReason.Absorption);
-        _trade(msg.sender, market, size, absorbPrice, PositionReason.BackstopTakeover);
+        _transferPosition(account, market, size, absorbPrice, PositionReason.Absorption, PositionReason.BackstopTakeover);
         uint256 gap = takeover.price > absorbPrice ? takeover.price - absorbPrice : absorbPrice - takeover.price;
         uint256 penalty = Math.mulDiv(SignedMath.abs(size), gap, VALUE_SCALE, Math.Rounding.Ceil);
         emit Absorbed(account, market, msg.sender, size, takeover.price, absorbPrice, penalty);
         _coverBadDebt(account);
+    }
+
+    /// @dev `account` closes `size` at `price`, booking it against its entry; the caller opens it at `price`.
+    function _transferPosition(address account, bytes32 market, int256 size, uint256 price, PositionReason closed, PositionReason opened) private {
+        int256 entry = uint256(_positions[account][market].entryPrice).toInt256();
+        _reduce(account, market, size, _floorDiv(size * (price.toInt256() - entry), VALUE_SCALE), price, closed);
+        _trade(msg.sender, market, size, price, opened);
+    }
+
+    // ---------------------------------------------------------------- internals: auctions
+
+    function _auctionMarket(bytes32 market) private view returns (MarketConfig storage config, AuctionConfig storage auctionConfig) {
+        config = _listedMarket(market);
+        auctionConfig = _auctionConfigs[market];
+        if (auctionConfig.buf == 0) revert AuctionsNotConfigured(market);
+    }
+
+    function _openAuction(address account, bytes32 market) private view returns (Auction storage auction) {
+        auction = _auctions[account][market];
+        if (auction.lot == 0) revert NoAuction(account, market);
+    }
+
+    function _closeAuction(address account, bytes32 market, AuctionEnd reason) private {
+        Auction storage auction = _auctions[account][market];
+        emit AuctionClosed(auction.id, account, market, reason, auction.lot);
+        delete _auctions[account][market];
+    }
+
+    /// @dev A long lot starts at oracle x buf (rounded down), a short lot at oracle / buf (rounded up):
+    /// both start where taking is least attractive and move toward the taker.
+    function _auctionTop(uint256 price, uint256 buf, bool long) private pure returns (uint256) {
+        return long ? Math.mulDiv(price, buf, WAD) : Math.mulDiv(price, WAD, buf, Math.Rounding.Ceil);
+    }
+
+    /// @dev Stairstep: f = cut^floor(elapsed / step); a long lot costs top x f (rounded down), a
+    /// short lot top / f (rounded up). A reset is due once elapsed > tail or f < cusp (Maker's `status`).
+    function _auctionPrice(Auction storage auction, AuctionConfig storage config) private view returns (uint256 price, bool needsReset) {
+        uint256 elapsed = block.timestamp - auction.tic;
+        uint256 factor = _rpow(config.cut, elapsed / config.step);
+        needsReset = elapsed > config.tail || factor < config.cusp;
+        if (auction.lot > 0) price = Math.mulDiv(auction.top, factor, WAD);
+        else price = factor == 0 ? type(uint256).max : Math.mulDiv(auction.top, WAD, factor, Math.Rounding.Ceil);
+    }
+
+    /// @dev x^n for a WAD fraction x, by squaring, each product rounded down.
+    function _rpow(uint256 x, uint256 n) private pure returns (uint256 z) {
+        z = WAD;
+        while (n != 0) {
+            if (n & 1 != 0) z = Math.mulDiv(z, x, WAD);
+            n >>= 1;
+            if (n != 0) x = Math.mulDiv(x, x, WAD);
+        }
+    }
+
+    /// @dev The lot, cut to the position when that shrank; refused when nothing is left on its side.
+    function _lotOnPosition(int256 lot, int256 position) private pure returns (int256) {
+        if (position == 0 || (position > 0) != (lot > 0)) revert SizeNotOnPosition(lot, position);
+        return SignedMath.abs(lot) <= SignedMath.abs(position) ? lot : position;
+    }
+
+    /// @dev The smallest take at `auctionPrice` that restores maintenance: per unit a take moves
+    /// equity minus maintenance by x - P (1 + penalty - m) for a long, P (1 + m - penalty) - x for
+    /// a short. No cap when that is not positive: such a take is refused as worsening the account.
+    function _takeCap(uint256 deficit, bool long, uint256 auctionPrice, uint256 price, MarketConfig storage config)
+        private
+        view
+        returns (uint256)
+    {
+        uint256 m = config.maintenanceMarginFraction;
+        uint256 penalty = config.liquidationPenalty;
+        uint256 gain;
+        if (long) {
+            uint256 neutral = Math.mulDiv(price, WAD + penalty - m, WAD, Math.Rounding.Ceil);
+            if (auctionPrice > neutral) gain = auctionPrice - neutral;
+        } else {
+            uint256 neutral = Math.mulDiv(price, WAD + m - penalty, WAD);
+            if (neutral > auctionPrice) gain = neutral - auctionPrice;
+        }
+        if (gain == 0) return type(uint256).max;
+        return Math.ceilDiv((deficit + HEALTH_ROUNDING_MARGIN) * VALUE_SCALE, gain);
+    }
+
+    /// @dev What a take gets: the ask cut to the lot, to what restores maintenance at the auction
+    /// price and to what the per-block notional cap leaves (counted here; refused when nothing is left).
+    function _takeSize(bytes32 market, int256 maxSize, uint256 deficit, TakeTerms memory terms, MarketConfig storage config)
+        private
+        returns (int256)
+    {
+        uint256 amount = Math.min(SignedMath.abs(maxSize), SignedMath.abs(terms.lot));
+        amount = Math.min(amount, _takeCap(deficit, terms.lot > 0, terms.auctionPrice, terms.price, config));
+        uint256 capped = Math.min(amount, _sizeWithinNotional(market, terms.price));
+        if (capped == 0) revert LiquidationCapExceeded(market, Math.mulDiv(amount, terms.price, VALUE_SCALE, Math.Rounding.Ceil), 0);
+        _useNotional(market, capped, terms.price);
+        return _signedLike(capped, terms.lot);
+    }
+
+    /// @dev The account closes `size` at the auction price and pays the penalty at the oracle
+    /// price; the taker opens it at the auction price, gets the liquidator's share, and must hold margin.
+    function _settleTake(address account, bytes32 market, int256 size, TakeTerms memory terms, MarketConfig storage config)
+        private
+        returns (uint256 penalty, uint256 reward)
+    {
+        int256 takerBefore = _positions[msg.sender][market].size;
+        _transferPosition(account, market, size, terms.auctionPrice, PositionReason.AuctionTake, PositionReason.AuctionTakeover);
+        (penalty, reward) = _chargePenalty(account, SignedMath.abs(size), terms.price, config.liquidationPenalty);
+        _requireMarginUnlessReducing(msg.sender, takerBefore, size);
+    }
+
+    // ---------------------------------------------------------------- internals: limits
+
+    /// @dev What a per-block usage holds for the current block (nothing once its block has passed).
+    function _usedThisBlock(BlockUsage storage usage) private view returns (int256) {
+        return usage.blockNumber == block.number ? int256(usage.amount) : int256(0);
+    }
+
+    /// @dev Makes a usage slot non-zero (an earlier block, nothing used), so that the first
+    /// action it counts does not pay for a new slot: a liquidity leg's arrival has a fixed gas budget.
+    function _warmUsage(BlockUsage storage usage) private {
+        if (usage.blockNumber == 0) usage.blockNumber = 1;
+    }
+
+    function _maxNotional(bytes32 market) private view returns (uint256 cap) {
+        cap = _limits[market].maxNotionalPerBlock;
+        if (cap == 0) cap = type(uint256).max;
+    }
+
+    function _notionalLeft(bytes32 market) private view returns (uint256) {
+        uint256 cap = _maxNotional(market);
+        if (cap == type(uint256).max) return cap;
+        uint256 used = uint256(_usedThisBlock(_notionalUsed[market]));
+        return cap > used ? cap - used : 0;
+    }
+
+    /// @dev The largest size whose notional at `price` fits in what the cap leaves.
+    function _sizeWithinNotional(bytes32 market, uint256 price) private view returns (uint256) {
+        uint256 left = _notionalLeft(market);
+        return left == type(uint256).max ? left : Math.mulDiv(left, VALUE_SCALE, price);
+    }
+
+    /// @dev Counts `amount` at `price` against the market's cap; nothing is recorded while it has none.
+    function _useNotional(bytes32 market, uint256 amount, uint256 price) private {
+        uint256 left = _notionalLeft(market);
+        if (left == type(uint256).max) return;
+        uint256 notional = Math.mulDiv(amount, price, VALUE_SCALE, Math.Rounding.Ceil);
+        if (notional > left) revert LiquidationCapExceeded(market, notional, left);
+        int256 used = _usedThisBlock(_notionalUsed[market]) + notional.toInt256();
+        _notionalUsed[market] = BlockUsage({blockNumber: uint64(block.number), amount: used.toInt192()});
+    }
+
+    function _insuranceLossLeft() private view returns (uint256) {
+        uint256 cap = _maxInsuranceLossPerBlock;
+        if (cap == 0) return type(uint256).max;
+        uint256 used = uint256(_usedThisBlock(_insuranceLoss));
+        return cap > used ? cap - used : 0;
+    }
+
+    function _unwindImpactBps(bytes32 market) private view returns (uint256 bps) {
+        bps = _limits[market].unwindImpactBps;
+        if (bps == 0) bps = DEFAULT_UNWIND_IMPACT_BPS;
+    }
+
+    /// @dev What this block's unwinds may still sell into (buy from) a pool of depth L. After a net
+    /// flow S the pool price is P L^2 / (L + S)^2, within b of P while
+    /// L (1 / sqrt(1 + b) - 1) <= S <= L (1 / sqrt(1 - b) - 1); both bounds are rounded inwards.
+    function _unwindLeft(bytes32 market, uint256 depth) private view returns (uint256 sellLeft, uint256 buyLeft) {
+        uint256 bps = _unwindImpactBps(market);
+        uint256 maxSold = Math.mulDiv(depth, Math.sqrt(WAD * WAD * BPS / (BPS - bps)), WAD) - depth;
+        uint256 shrink = Math.sqrt(Math.mulDiv(WAD * WAD, BPS, BPS + bps, Math.Rounding.Ceil), Math.Rounding.Ceil);
+        uint256 maxBought = depth - Math.mulDiv(depth, shrink, WAD, Math.Rounding.Ceil);
+        int256 flow = _usedThisBlock(_unwindFlow[market]);
+        int256 sold = maxSold.toInt256() - flow;
+        int256 bought = maxBought.toInt256() + flow;
+        sellLeft = sold > 0 ? uint256(sold) : 0;
+        buyLeft = bought > 0 ? uint256(bought) : 0;
+    }
+
+    /// @dev Moves `size` through this block's pool of `market` (base B = L + flow, k = P L^2):
+    /// selling s returns k s / (B (B + s)), buying s back costs k s / (B (B - s)). Returns that
+    /// quote (size x price units, rounded against the backstop) and the pool price after, k / B'^2.
+    function _unwindThroughPool(bytes32 market, uint256 depth, int256 size, uint256 amount, uint256 price)
+        private
+        returns (uint256 quote, uint256 poolPrice)
+    {
+        {
+            (uint256 sellLeft, uint256 buyLeft) = _unwindLeft(market, depth);
+            uint256 left = size > 0 ? sellLeft : buyLeft;
+            if (amount > left) revert UnwindImpactExceeded(market, size, left);
+        }
+        int256 flowAfter = _usedThisBlock(_unwindFlow[market]) + size;
+        _unwindFlow[market] = BlockUsage({blockNumber: uint64(block.number), amount: flowAfter.toInt192()});
+        uint256 baseAfter = (depth.toInt256() + flowAfter).toUint256();
+        Math.Rounding rounding = size > 0 ? Math.Rounding.Floor : Math.Rounding.Ceil;
+        uint256 received = Math.mulDiv(amount * price, depth, (baseAfter.toInt256() - size).toUint256(), rounding);
+        quote = Math.mulDiv(received, depth, baseAfter, rounding);
+        poolPrice = Math.mulDiv(Math.mulDiv(price, depth, baseAfter), depth, baseAfter);
     }
 
     // ---------------------------------------------------------------- internals: state
@@ -587,14 +1166,30 @@ contract MarginEngine is IMarginEngine, Ownable2Step {
     }
 
     /// @dev An account left with no position and negative collateral is bad debt: the insurance
-    /// fund covers what it can.
+    /// fund covers what it can, within this block's loss cap (the rest waits for `coverBadDebt`).
     function _coverBadDebt(address account) private {
         int256 collateral = _collateral[account];
         if (collateral >= 0 || _hasPosition(account)) return;
-        uint256 cover = Math.min(uint256(-collateral), insuranceFund);
+        uint256 debt = uint256(-collateral);
+        uint256 left = _insuranceLossLeft();
+        uint256 cover = Math.min(Math.min(debt, insuranceFund), left);
+        if (left < debt && left < insuranceFund) emit BadDebtCoverDeferred(account, debt - cover);
         if (cover == 0) return;
+        if (left != type(uint256).max) {
+            _insuranceLoss = BlockUsage({blockNumber: uint64(block.number), amount: (_usedThisBlock(_insuranceLoss) + cover.toInt256()).toInt192()});
+        }
         _changeInsurance(-cover.toInt256());
         _changeCollateral(account, cover.toInt256(), CollateralReason.BadDebtCover);
+    }
+
+    /// @dev Charges the penalty on `amount` at the oracle price to `account`: the caller gets the
+    /// liquidator's share, the insurance fund the rest.
+    function _chargePenalty(address account, uint256 amount, uint256 price, uint256 penaltyFraction) private returns (uint256 penalty, uint256 reward) {
+        penalty = Math.mulDiv(amount * price, penaltyFraction, VALUE_SCALE * WAD, Math.Rounding.Ceil);
+        reward = Math.mulDiv(penalty, liquidatorShare, WAD);
+        _changeCollateral(account, -penalty.toInt256(), CollateralReason.LiquidationPenalty);
+        if (reward > 0) _changeCollateral(msg.sender, reward.toInt256(), CollateralReason.LiquidatorReward);
+        _changeInsurance((penalty - reward).toInt256());
     }
 
     // ---------------------------------------------------------------- internals: reads and math
@@ -687,6 +1282,19 @@ contract MarginEngine is IMarginEngine, Ownable2Step {
         return free > 0 ? uint256(free) : 0;
     }
 
+    function _requireLiquidatable(address account) private view returns (Health memory health) {
+        health = _health(account, true);
+        if (health.equity >= health.maintenance.toInt256()) revert NotLiquidatable(account, health.equity, health.maintenance);
+    }
+
+    /// @dev Any change that does not only reduce a position must leave the account at or above initial margin.
+    function _requireMarginUnlessReducing(address account, int256 before, int256 delta) private view {
+        bool reducesOnly = before != 0 && (before > 0) != (delta > 0) && SignedMath.abs(delta) <= SignedMath.abs(before);
+        if (reducesOnly) return;
+        Health memory health = _health(account, true);
+        if (health.equity < health.initial.toInt256()) revert InsufficientMargin(account, health.equity, health.initial);
+    }
+
     function _requireFreeCollateral(address account, uint256 amount) private view {
         if (amount == 0) revert ZeroAmount();
         uint256 free = _freeCollateral(account, _health(account, true));
@@ -714,19 +1322,21 @@ contract MarginEngine is IMarginEngine, Ownable2Step {
         pure
         returns (int256 realized, uint256 executionPrice, uint256 slippage)
     {
-        uint256 notional = amount * price;
-        uint256 cost = amount * position.entryPrice;
-        uint256 quote;
-        if (position.size > 0) {
-            quote = Math.mulDiv(notional, depth, depth + amount);
-            realized = _floorDiv(quote.toInt256() - cost.toInt256(), VALUE_SCALE);
-            slippage = Math.ceilDiv(notional - quote, VALUE_SCALE);
-        } else {
-            quote = Math.mulDiv(notional, depth, depth - amount, Math.Rounding.Ceil);
-            realized = _floorDiv(cost.toInt256() - quote.toInt256(), VALUE_SCALE);
-            slippage = Math.ceilDiv(quote - notional, VALUE_SCALE);
-        }
+        bool long = position.size > 0;
+        uint256 quote = long ? Math.mulDiv(amount * price, depth, depth + amount) : Math.mulDiv(amount * price, depth, depth - amount, Math.Rounding.Ceil);
+        int256 cost;
+        (realized, cost) = _closeAt(long, amount, quote, position.entryPrice, price);
         executionPrice = quote / amount;
+        slippage = cost.toUint256();
+    }
+
+    /// @dev Closing `amount` of a long (short) for `quote` received (paid), in size x price units:
+    /// the PnL against the entry (rounded down) and the cost against the oracle (rounded up).
+    function _closeAt(bool long, uint256 amount, uint256 quote, uint256 entryPrice, uint256 price) private pure returns (int256 realized, int256 cost) {
+        int256 sign = long ? int256(1) : -1;
+        int256 received = sign * quote.toInt256();
+        realized = _floorDiv(received - sign * (amount * entryPrice).toInt256(), VALUE_SCALE);
+        cost = -_floorDiv(received - sign * (amount * price).toInt256(), VALUE_SCALE);
     }
 
     /// @dev The smallest close that restores maintenance, from the closed form: with a = m - penalty,

@@ -27,6 +27,13 @@ import {IWormholeCore} from "./interfaces/IWormholeCore.sol";
 /// every chain), the version, the kind, the leg id against replay and the deadline, and reverts
 /// on any failure without changing anything. A leg id executes at most once per chain.
 ///
+/// While the engine is paused (its guardian's breaker) the vault neither starts, cancels nor
+/// executes a leg: a delivery reverts as a whole and stays deliverable (a LayerZero message stays
+/// verified and retryable, a VAA unconsumed) until the engine resumes.
+///
+/// The relayer also unwinds the backstop's absorbed positions through the engine's AMM
+/// (`unwindBackstop`), within the engine's per-block impact budget.
+///
 /// Remote chains are addressed by their EVM chain id; `setRemote` maps it to the chain's
 /// LayerZero eid, Wormhole chain id and vault, and keeps the OApp's peers in step.
 contract Vault is OApp {
@@ -45,7 +52,8 @@ contract Vault is OApp {
     uint8 private constant WORMHOLE_CONSISTENCY = 1;
     /// @dev A refund must always be executable: it carries no deadline.
     uint64 private constant NO_DEADLINE = type(uint64).max;
-    /// @dev Gas a leg's arrival may need (a liquidity arrival measured ~223k with 3 open markets):
+    /// @dev Gas a leg's arrival may need (a liquidity arrival measured ~241k with 3 open markets,
+    /// the per-block notional cap counted, the first on its LayerZero path):
     /// with less, `_lzReceive` cannot tell a refusal from running out, so it waits for more gas.
     uint256 private constant MIN_RECEIVE_GAS = 250_000;
 
@@ -187,9 +195,15 @@ contract Vault is OApp {
     error LegAlreadyProcessed(bytes32 legId, LegStatus status);
     error LegExpired(bytes32 legId, uint64 deadline, uint256 now_);
     error RefundNotExpected(bytes32 legId, uint64 fromChainId);
+    error EnginePaused();
 
     modifier onlyRelayer() {
         if (!isRelayer[msg.sender]) revert NotRelayer(msg.sender);
+        _;
+    }
+
+    modifier whenEngineLive() {
+        if (engine.paused()) revert EnginePaused();
         _;
     }
 
@@ -265,6 +279,15 @@ contract Vault is OApp {
         emit BackstopMarginWithdrawn(amount);
     }
 
+    // ---------------------------------------------------------------- backstop (relayer)
+
+    /// @notice Sells (buys back) `size` of the backstop's position in `market` through the engine's
+    /// AMM at an average price of at least (at most) `limitPrice`, within the engine's per-block
+    /// impact budget; the PnL stays in the backstop's margin. The relayer only.
+    function unwindBackstop(bytes32 market, int256 size, uint256 limitPrice) external onlyRelayer returns (uint256 executionPrice) {
+        return engine.unwindBackstop(market, size, limitPrice);
+    }
+
     // ---------------------------------------------------------------- legs (relayer)
 
     /// @notice Starts a collateral leg: releases `amount` of `account`'s free collateral here
@@ -280,7 +303,7 @@ contract Vault is OApp {
         uint64 deadline,
         uint8 transport,
         bytes calldata options
-    ) external payable onlyRelayer returns (bytes32 messageRef) {
+    ) external payable onlyRelayer whenEngineLive returns (bytes32 messageRef) {
         Leg memory leg = Leg(KIND_COLLATERAL, legId, account, amount, bytes32(0), 0, deadline);
         _recordOutbound(dstChainId, transport, leg);
         engine.releaseMargin(account, amount);
@@ -302,7 +325,7 @@ contract Vault is OApp {
         uint64 deadline,
         uint8 transport,
         bytes calldata options
-    ) external payable onlyRelayer returns (bytes32 messageRef) {
+    ) external payable onlyRelayer whenEngineLive returns (bytes32 messageRef) {
         if (market == bytes32(0)) revert InvalidMarket();
         if (size == 0) revert ZeroSize();
         Leg memory leg = Leg(KIND_LIQUIDITY, legId, account, amount, market, size, deadline);
@@ -323,6 +346,7 @@ contract Vault is OApp {
         external
         payable
         onlyRelayer
+        whenEngineLive
         returns (bytes32 messageRef)
     {
         if (legId == bytes32(0)) revert InvalidLegId();
@@ -339,7 +363,7 @@ contract Vault is OApp {
 
     /// @notice Delivers a Wormhole VAA carrying a leg. Anyone may deliver: the guardian
     /// signatures, the emitter and the destination named in the VAA are the authority.
-    function receiveWormholeMessage(bytes calldata encodedVaa) external {
+    function receiveWormholeMessage(bytes calldata encodedVaa) external whenEngineLive {
         (IWormholeCore.VM memory vm, bool valid, string memory reason) = wormhole.parseAndVerifyVM(encodedVaa);
         if (!valid) revert InvalidVaa(reason);
         uint64 srcChainId = chainIdByWormholeChainId[vm.emitterChainId];
@@ -355,9 +379,10 @@ contract Vault is OApp {
     /// canceled or expired leg, a malformed payload) would block every later leg on the path if it
     /// reverted here. So it is consumed and logged instead (`LegRejected`); it changed nothing, and
     /// an expired leg is refunded through `cancelLeg` as if it had never arrived. With too little
-    /// gas to judge it, the message reverts and stays retryable.
+    /// gas to judge it, or while the engine is paused, the message reverts and stays retryable.
     function _lzReceive(Origin calldata origin, bytes32 guid, bytes calldata message, address, bytes calldata) internal override {
         if (gasleft() < MIN_RECEIVE_GAS) revert InsufficientReceiveGas(gasleft(), MIN_RECEIVE_GAS);
+        if (engine.paused()) revert EnginePaused();
         uint64 srcChainId = chainIdByLzEid[origin.srcEid];
         try this.receiveFromEndpoint(srcChainId, guid, message) {}
         catch (bytes memory reason) {
