@@ -4,29 +4,43 @@ import {
   createPublicClient,
   createWalletClient,
   defineChain,
-  http,
+  encodeFunctionData,
+  ExecutionRevertedError,
+  HttpRequestError,
+  keccak256,
+  NonceTooLowError,
+  RpcRequestError,
+  TimeoutError,
   type Abi,
   type Account,
   type Address,
   type Chain,
   type ContractFunctionArgs,
   type ContractFunctionName,
+  type Hash,
   type Hex,
+  type LocalAccount,
   type PublicClient,
   type SimulateContractParameters,
   type TransactionReceipt,
+  type TransactionSerializable,
   type Transport,
   type WalletClient,
 } from 'viem';
+import { getContractError } from 'viem/utils';
 import { RelayerError } from '../relayer/errors.js';
 import { sharedErrorAbi } from './protocol/abi.js';
-import { countingFetch } from './rpc-errors.js';
+import { rpcTransport } from './rpc-transport.js';
 
 /** An EVM chain as the node addresses it. */
 export interface ChainEndpoint {
   readonly chainId: number;
   readonly rpcUrl: string;
+  /** Every RPC URL of the chain, in order, tried one after the other on a failure; absent: `rpcUrl` alone. */
+  readonly rpcUrls?: readonly string[];
   readonly name?: string;
+  /** No answer from an RPC within this many ms is a timeout, retried (default 10 s). */
+  readonly timeoutMs?: number;
 }
 
 export function viemChain(endpoint: ChainEndpoint): Chain {
@@ -34,13 +48,36 @@ export function viemChain(endpoint: ChainEndpoint): Chain {
     id: endpoint.chainId,
     name: endpoint.name ?? `chain-${endpoint.chainId}`,
     nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-    rpcUrls: { default: { http: [endpoint.rpcUrl] } },
+    rpcUrls: { default: { http: [...(endpoint.rpcUrls ?? [endpoint.rpcUrl])] } },
   });
 }
 
-export function publicClientFor(endpoint: ChainEndpoint): PublicClient<Transport, Chain> {
-  // Devnet blocks come fast: poll often so receipts are seen within milliseconds.
-  return createPublicClient({ chain: viemChain(endpoint), transport: http(endpoint.rpcUrl, { fetchFn: countingFetch(endpoint.chainId) }), pollingInterval: 50 });
+/**
+ * The signer's transport: a failed request is retried at once on the next URL, and after a
+ * short backoff (1, 2, 4, ... 32 ms) on the same one: the chain's write queue waits on every
+ * call, and an RPC that fails every other call must not slow it down much. One that keeps
+ * failing is then retried by `write` with a longer backoff, and then by the job.
+ */
+function signerTransport(endpoint: ChainEndpoint): Transport {
+  return rpcTransport({
+    chainId: endpoint.chainId,
+    rpcUrls: endpoint.rpcUrls ?? [endpoint.rpcUrl],
+    retries: 6,
+    retryDelayMs: 1,
+    ...(endpoint.timeoutMs === undefined ? {} : { timeoutMs: endpoint.timeoutMs }),
+  });
+}
+
+/** What a simulation hands on to sending: the call and its value, gas and fee fields. */
+interface SimulatedRequest {
+  readonly abi: Abi;
+  readonly functionName: string;
+  readonly args?: readonly unknown[];
+  readonly address: Address;
+  readonly dataSuffix?: Hex;
+  readonly blockTag?: unknown;
+  readonly account?: unknown;
+  readonly [field: string]: unknown;
 }
 
 type WriteParameters<
@@ -58,22 +95,25 @@ export function errorCall(errorName: string, args: readonly unknown[] = []): str
 
 /**
  * Why a call failed, in one line: the decoded custom error with its arguments or the revert
- * reason when the contract gave one, else viem's short message.
+ * reason when the contract gave one; for a failure of the RPC rather than the contract, what
+ * the RPC did (`RPC error -32603: ...`, `HTTP 503 from the RPC`, ...); else the short message.
  */
 export function shortReason(error: unknown): string {
   if (!(error instanceof BaseError)) return error instanceof Error ? (error.message.split('\n')[0] ?? error.name) : String(error);
-  const reverted = error.walk((e) => e instanceof ContractFunctionRevertedError);
-  if (reverted instanceof ContractFunctionRevertedError) {
-    if (reverted.data) return `reverted with ${errorCall(reverted.data.errorName, reverted.data.args)}`;
-    if (reverted.reason) return `reverted: ${reverted.reason}`;
-    if (reverted.signature) return `reverted with unknown error ${reverted.signature}`;
-  }
-  return error.shortMessage;
+  const reverted = revertOf(error);
+  if (reverted?.data) return `reverted with ${errorCall(reverted.data.errorName, reverted.data.args)}`;
+  if (reverted?.reason) return `reverted: ${reverted.reason}`;
+  if (reverted?.signature) return `reverted with unknown error ${reverted.signature}`;
+  if (reverted) return 'reverted';
+  return rpcFailure(error) ?? error.shortMessage;
 }
 
 /**
- * Whether a failure is the contract refusing (a revert: the same call will be refused again),
- * as opposed to the network or node failing (worth retrying).
+ * Whether a failure is the contract refusing (an execution revert: the same call will be
+ * refused again), as opposed to the network or the RPC failing (worth retrying). viem reads a
+ * JSON-RPC internal error (-32603) of a contract call as a revert whose reason is the RPC's
+ * message; that is no refusal. A revert is one whose data decodes against the contract's ABI,
+ * or an execution-reverted error (code 3, or a node's "execution reverted") carrying revert data.
  */
 export function isRevert(error: unknown): boolean {
   return revertOf(error) !== undefined;
@@ -88,16 +128,74 @@ export function revertError(error: unknown): { readonly name: string; readonly a
   return data ? { name: data.errorName, args: data.args ?? [] } : undefined;
 }
 
-/** The revert somewhere in an error's cause chain (our errors wrap viem's). */
+/** The execution revert somewhere in an error's cause chain (our errors wrap viem's). */
 function revertOf(error: unknown): ContractFunctionRevertedError | undefined {
   let current: unknown = error;
   while (current instanceof Error) {
     const reverted = current instanceof BaseError ? current.walk((e) => e instanceof ContractFunctionRevertedError) : null;
-    if (reverted instanceof ContractFunctionRevertedError) return reverted;
+    if (reverted instanceof ContractFunctionRevertedError) return isExecutionRevert(reverted) ? reverted : undefined;
     current = current.cause;
   }
   return undefined;
 }
+
+function isExecutionRevert(reverted: ContractFunctionRevertedError): boolean {
+  if (reverted.data !== undefined) return true;
+  const revertData = typeof reverted.raw === 'string' && /^0x[0-9a-fA-F]{8,}$/.test(reverted.raw);
+  const executionReverted = reverted.walk((e) => (e as { code?: unknown }).code === ExecutionRevertedError.code || (e instanceof Error && ExecutionRevertedError.nodeMessage.test(e.message)));
+  return revertData && executionReverted !== null;
+}
+
+/** What the RPC did, when a failure is the RPC's (an error answer, a status, no answer), in one line. */
+function rpcFailure(error: unknown): string | undefined {
+  if (!(error instanceof BaseError)) return undefined;
+  const timeout = error.walk((e) => e instanceof TimeoutError);
+  if (timeout) return 'the RPC did not answer in time';
+  const rpc = error.walk((e) => typeof (e as { code?: unknown }).code === 'number' && e instanceof BaseError) as (BaseError & { code: number }) | null;
+  if (rpc) return `RPC error ${rpc.code}: ${rpc.details || rpc.shortMessage}`;
+  const http = error.walk((e) => e instanceof HttpRequestError) as HttpRequestError | null;
+  if (!http) return undefined;
+  if (http.status) return `HTTP ${http.status} from the RPC`;
+  const cause = http.cause instanceof Error ? http.cause : undefined;
+  if (cause instanceof SyntaxError) return `the RPC answered something that is not JSON (${cause.message})`;
+  const reason = cause?.cause instanceof Error ? cause.cause.message : cause?.message;
+  return `no answer from the RPC${reason ? ` (${reason})` : ''}`;
+}
+
+/**
+ * A failure after which the transaction may or may not have reached the node (no answer, a
+ * reset, a timeout, a server error): the same signed transaction is sent again, never a new one.
+ */
+function answerLost(error: unknown): boolean {
+  if (!(error instanceof BaseError)) return false;
+  const status = (error.walk((e) => e instanceof HttpRequestError || e instanceof RpcRequestError) as { status?: number } | null)?.status;
+  if (status !== undefined && (status >= 500 || status === 429 || status === 408)) return true;
+  const rpc = error.walk((e) => typeof (e as { code?: unknown }).code === 'number') as { code: number } | null;
+  if (rpc) return LOST_ANSWER_CODES.includes(rpc.code);
+  return error.walk((e) => e instanceof HttpRequestError || e instanceof TimeoutError) !== null;
+}
+
+/** JSON-RPC errors of the server rather than of the transaction: internal error, limit exceeded, rate limited, unknown. */
+const LOST_ANSWER_CODES: readonly number[] = [-32603, -32005, 429, -1];
+
+/**
+ * Runs one step of a write again when it fails for any reason but a revert (the RPC failing,
+ * an answer that does not parse), up to WRITE_ATTEMPTS times with a short backoff; the last
+ * failure is thrown.
+ */
+async function retried<T>(step: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await step();
+    } catch (error) {
+      if (isRevert(error) || attempt >= WRITE_ATTEMPTS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** (attempt - 1)));
+    }
+  }
+}
+
+/** Attempts of each step of a write (simulation; signing, sending and the receipt) when the RPC fails. */
+const WRITE_ATTEMPTS = 4;
 
 /**
  * One account on one chain. Its transactions go out one at a time, in order (one nonce
@@ -116,8 +214,10 @@ export class Signer {
     readonly account: Account,
   ) {
     this.chainId = endpoint.chainId;
-    this.public = publicClientFor(endpoint);
-    this.wallet = createWalletClient({ account, chain: viemChain(endpoint), transport: http(endpoint.rpcUrl, { fetchFn: countingFetch(endpoint.chainId) }) });
+    const chain = viemChain(endpoint);
+    // Devnet blocks come fast: poll often so receipts are seen within milliseconds.
+    this.public = createPublicClient({ chain, transport: signerTransport(endpoint), pollingInterval: 50 });
+    this.wallet = createWalletClient({ account, chain, transport: signerTransport(endpoint) });
   }
 
   get address(): Address {
@@ -130,7 +230,12 @@ export class Signer {
     return next;
   }
 
-  /** Simulates, sends and waits for the receipt of a contract call; a revert throws. */
+  /**
+   * Simulates, signs, sends and waits for the receipt of a contract call. A revert throws at
+   * once (not retryable); a failure of the RPC is retried, each step up to WRITE_ATTEMPTS times,
+   * and what is thrown in the end says it is retryable. Once signed, the transaction is the
+   * same one on every attempt: one whose answer was lost is sent again, never a second one.
+   */
   write<
     const abi extends Abi,
     functionName extends ContractFunctionName<abi, 'nonpayable' | 'payable'>,
@@ -146,21 +251,73 @@ export class Signer {
         const { label: _label, ...call } = params;
         // Simulated against the block the transaction will land in: a deadline that passes
         // between `latest` and the next block is refused here, by name, and nothing is sent.
-        const { request } = await this.public.simulateContract({
-          ...(call as unknown as SimulateContractParameters),
-          abi,
-          account: this.account,
-          blockTag: 'pending',
-        } as unknown as SimulateContractParameters);
-        const { blockTag: _pending, ...toSend } = request as typeof request & { blockTag?: unknown };
-        const hash = await this.wallet.writeContract({ ...toSend, abi } as Parameters<typeof this.wallet.writeContract>[0]);
-        const receipt = await this.public.waitForTransactionReceipt({ hash });
-        if (receipt.status !== 'success') throw new RelayerError(`transaction ${hash} reverted`);
+        const { request } = await retried(() =>
+          this.public.simulateContract({ ...(call as unknown as SimulateContractParameters), abi, account: this.account, blockTag: 'pending' } as unknown as SimulateContractParameters),
+        );
+        const receipt = this.account.type === 'local' ? await this.signAndSend(request as unknown as SimulatedRequest, abi) : await this.sendFromNode(request as unknown as SimulatedRequest, abi);
+        if (receipt.status !== 'success') throw new RelayerError(`transaction ${receipt.transactionHash} reverted`, { retryable: true });
         return receipt;
       } catch (cause) {
-        throw new RelayerError(`${label} failed: ${shortReason(cause)}`, { cause });
+        throw new RelayerError(`${label} failed: ${shortReason(cause)}`, { cause, retryable: !isRevert(cause) });
       }
     });
+  }
+
+  /** Signs the simulated call once and sends it until it is mined, retrying on RPC failures (see `broadcast`). */
+  private async signAndSend(request: SimulatedRequest, abi: Abi): Promise<TransactionReceipt> {
+    const { abi: _abi, functionName, args, address, dataSuffix: _suffix, blockTag: _pending, account: _account, ...fields } = request;
+    const transaction = { ...fields, to: address, data: encodeFunctionData({ abi, functionName, args }) };
+    let signed: Hex | undefined;
+    return retried(async () => {
+      signed ??= await this.sign(transaction, { abi, address, args, functionName });
+      const sent = await this.broadcast(signed);
+      if (!('stale' in sent)) return sent;
+      signed = undefined;
+      throw sent.stale;
+    });
+  }
+
+  /**
+   * An account the node holds (an impersonated one on a devnet): the node signs, so a lost
+   * answer cannot be told from a refusal to send, and nothing is sent twice: one attempt.
+   */
+  private async sendFromNode(request: SimulatedRequest, abi: Abi): Promise<TransactionReceipt> {
+    const { blockTag: _pending, ...toSend } = request;
+    const hash = await this.wallet.writeContract({ ...toSend, abi } as unknown as Parameters<typeof this.wallet.writeContract>[0]);
+    return this.public.waitForTransactionReceipt({ hash });
+  }
+
+  /** Fills in nonce, gas and fees and signs; a revert at gas estimation is decoded like the simulation's. */
+  private async sign(transaction: Record<string, unknown>, call: { abi: Abi; address: Address; args: readonly unknown[] | undefined; functionName: string }): Promise<Hex> {
+    try {
+      const prepared = await this.wallet.prepareTransactionRequest({ ...transaction, account: this.account, chain: this.wallet.chain } as Parameters<typeof this.wallet.prepareTransactionRequest>[0]);
+      // Signed here, for this chain id: the wallet action would ask the RPC for it on every write.
+      const { account: _account, chain: _chain, ...unsigned } = prepared as typeof prepared & { chain?: unknown };
+      return await (this.account as LocalAccount).signTransaction({ ...unsigned, chainId: this.chainId } as TransactionSerializable);
+    } catch (error) {
+      throw error instanceof BaseError ? getContractError(error, { ...call, sender: this.account.address }) : error;
+    }
+  }
+
+  /**
+   * Sends a signed transaction and waits for its receipt. One the node already has (an answer
+   * lost the first time) is waited for; a lost answer is thrown, and the caller sends the same
+   * transaction again. One the node refuses (its nonce taken, say) comes back as `stale`, to be
+   * signed again, unless it is itself what took the nonce.
+   */
+  private async broadcast(signed: Hex): Promise<TransactionReceipt | { readonly stale: unknown }> {
+    const hash: Hash = keccak256(signed);
+    try {
+      await this.wallet.sendRawTransaction({ serializedTransaction: signed });
+    } catch (error) {
+      if (answerLost(error)) throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      if (!/already known|already imported/i.test(message)) {
+        const mined = NonceTooLowError.nodeMessage.test(message) ? await this.public.getTransactionReceipt({ hash }).catch(() => undefined) : undefined;
+        return mined ?? { stale: error };
+      }
+    }
+    return this.public.waitForTransactionReceipt({ hash, retryDelay: ({ count }) => ~~(1 << count) * 20 });
   }
 
   /** Deploys creation code with ABI-encoded constructor arguments; resolves to the address. */
@@ -172,7 +329,7 @@ export class Signer {
         if (receipt.status !== 'success' || !receipt.contractAddress) throw new RelayerError(`deployment ${hash} reverted`);
         return receipt.contractAddress;
       } catch (cause) {
-        throw new RelayerError(`deploying ${params.name} on chain ${this.chainId} failed: ${shortReason(cause)}`, { cause });
+        throw new RelayerError(`deploying ${params.name} on chain ${this.chainId} failed: ${shortReason(cause)}`, { cause, retryable: !isRevert(cause) });
       }
     });
   }

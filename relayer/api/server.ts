@@ -9,6 +9,7 @@ import type { LedgerDatabase } from '../../db/index.js';
 import { legById, listShortfalls, messageById, settlementById, shortfallById } from '../status/lookup.js';
 import { toJson } from '../status/json.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import { integerParam } from './query-params.js';
 import { ADDRESS, BYTES32, MESSAGE_ID } from './ids.js';
 
 export interface Readiness {
@@ -30,19 +31,28 @@ export interface ApiOptions {
   readonly logger?: boolean | Record<string, unknown>;
 }
 
+/** Rows per page of a list: `limit`'s default and range. */
+const DEFAULT_LIMIT = 50;
+const LIMIT_RANGE = { min: 1, max: 500 } as const;
+
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: BYTES32 } } } as const;
 
 /**
  * The node's HTTP API (DESIGN.md section 8): read-only views of the ledger, health and
  * readiness, Prometheus metrics, and the queue dashboard behind a bearer token. Every
- * parameter is validated by schema; a bad one is a 400 naming it, an unknown id a 404, and a
+ * parameter is validated, by schema or parsed strictly (query-params.ts: numbers and instants
+ * only as the ledger can hold them); a bad one is a 400 naming it, an unknown id a 404, and a
  * failure inside is logged in full but answered only with "Internal Server Error".
  */
 export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   const app = Fastify({ logger: options.logger ?? false, ajv: { customOptions: { coerceTypes: true, removeAdditional: false } } });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error.validation) return reply.status(400).send({ statusCode: 400, error: 'Bad Request', message: error.message });
+    if (error.validation) {
+      // A parameter the route does not take is named, like a bad value of one it does.
+      const unknown = error.validation.map((issue) => (issue.params as { additionalProperty?: unknown }).additionalProperty).find((name) => typeof name === 'string');
+      return reply.status(400).send({ statusCode: 400, error: 'Bad Request', message: unknown === undefined ? error.message : `${error.message}: ${unknown}` });
+    }
     if ((error.statusCode ?? 500) < 500) return reply.status(error.statusCode ?? 400).send({ statusCode: error.statusCode, error: error.name, message: error.message });
     request.log.error({ err: error }, 'request failed');
     return reply.status(500).send({ statusCode: 500, error: 'Internal Server Error' });
@@ -78,7 +88,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   });
 
   const chainIds = new Map(options.chains.map((chain) => [chain.key, chain.chainId]));
-  app.get<{ Querystring: { chain?: string; account?: string; status?: 'open' | 'closed'; limit: number; cursor?: string } }>(
+  const badRequest = (message: string) => ({ statusCode: 400, error: 'Bad Request', message });
+  app.get<{ Querystring: { chain?: string; account?: string; status?: 'open' | 'closed'; limit?: string; cursor?: string } }>(
     '/v1/shortfalls',
     {
       schema: {
@@ -89,20 +100,23 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
             chain: { type: 'string', minLength: 1 },
             account: { type: 'string', pattern: ADDRESS },
             status: { type: 'string', enum: ['open', 'closed'] },
-            limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+            // A string, parsed below: the schema's integer coercion takes `1e2`, `0x10` and `Infinity`.
+            limit: { type: 'string' },
             cursor: { type: 'string', minLength: 1 },
           },
         },
       },
     },
     async (request, reply) => {
-      const { chain, account, status, limit, cursor } = request.query;
-      const chainId = chain === undefined ? undefined : (chainIds.get(chain) ?? (/^\d+$/.test(chain) ? Number(chain) : undefined));
+      const { chain, account, status, cursor } = request.query;
+      const chainId = chain === undefined ? undefined : (chainIds.get(chain) ?? integerParam(chain, { min: 1, max: Number.MAX_SAFE_INTEGER }));
       if (chain !== undefined && (chainId === undefined || ![...chainIds.values()].includes(chainId))) {
-        return reply.status(400).send({ statusCode: 400, error: 'Bad Request', message: `querystring/chain must be one of ${[...chainIds.keys()].join(', ')} (or their chain ids)` });
+        return reply.status(400).send(badRequest(`querystring/chain must be one of ${[...chainIds.keys()].join(', ')} (or their chain ids)`));
       }
+      const limit = request.query.limit === undefined ? DEFAULT_LIMIT : integerParam(request.query.limit, LIMIT_RANGE);
+      if (limit === undefined) return reply.status(400).send(badRequest(`querystring/limit must be an integer from ${LIMIT_RANGE.min} to ${LIMIT_RANGE.max}`));
       const after = cursor === undefined ? undefined : decodeCursor(cursor);
-      if (cursor !== undefined && !after) return reply.status(400).send({ statusCode: 400, error: 'Bad Request', message: 'querystring/cursor is not a cursor this API issued' });
+      if (cursor !== undefined && !after) return reply.status(400).send(badRequest('querystring/cursor is not a cursor this API issued'));
       const page = await listShortfalls(options.ledger, {
         limit,
         ...(chainId === undefined ? {} : { chainId }),

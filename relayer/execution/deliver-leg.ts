@@ -48,7 +48,7 @@ export async function deliverLegStep(context: ExecutionContext, legId: Hash): Pr
   try {
     deliveryTx = (await context.transports[leg.transport].deliver(message)).txHash;
   } catch (error) {
-    if (!isRevert(error)) throw error;
+    if (!isRevert(error)) throw new RelayerError(`delivering leg ${legId} to chain ${destination.chainId} failed: ${shortReason(error)}`, { cause: error, retryable: true });
     // Judged below: another worker may have delivered the leg meanwhile, and then it is credited, not refused.
     refusal = error;
   }

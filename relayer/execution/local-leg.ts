@@ -3,6 +3,7 @@ import { parseEventLogs, type Hash, type TransactionReceipt } from 'viem';
 import { marginEngineAbi } from '../../chains/contracts/out/MarginEngine.js';
 import { VALUE_SCALE } from '../../chains/protocol/units.js';
 import { isRevert, shortReason } from '../../chains/signer.js';
+import { RelayerError } from '../errors.js';
 import { listLegEvents, type Leg, type LegEvidence, type LegStatus } from '../../db/index.js';
 import { advanceLeg } from './advance-leg.js';
 import { chainOf, type ExecutionContext } from './execution-context.js';
@@ -46,8 +47,10 @@ export async function executeLocalLeg(context: ExecutionContext, leg: Leg): Prom
       if (size === 0n) throw new UnrecoverableError(`account ${leg.account} is not liquidatable on chain ${chain.chainId}${leg.positionSize === 0n ? ' (the leg plans no size)' : ''}`);
       receipt = await chain.signer.write({ address: chain.marginEngine, abi: marginEngineAbi, functionName: 'liquidate', args: [leg.account, market, size], label: 'MarginEngine' });
     } catch (error) {
-      if (!(error instanceof UnrecoverableError) && !isRevert(error)) throw error;
-      await advanceLeg(context, { legId: leg.id, from: 'submitted', to: 'failed', error: shortReason(error) });
+      if (!(error instanceof UnrecoverableError) && !isRevert(error)) throw new RelayerError(`liquidating for local leg ${leg.id} on chain ${chain.chainId} failed: ${shortReason(error)}`, { cause: error, retryable: true });
+      // The head it failed at: reconciliation confirms that nothing was liquidated once the chain is final past it.
+      const head = await chain.signer.public.getBlockNumber({ cacheTime: 0 });
+      await advanceLeg(context, { legId: leg.id, from: 'submitted', to: 'failed', error: shortReason(error), evidence: { chainId: chain.chainId, blockNumber: head } });
       throw new UnrecoverableError(`local leg ${leg.id} refused: ${shortReason(error)}`);
     }
   }

@@ -3,6 +3,7 @@ import type { Hash, Hex, TransactionReceipt } from 'viem';
 import { getLeg, listLegEvents, recordMessage, type Leg } from '../../db/index.js';
 import { legPayload, sendLeg, type Leg as VaultLeg } from '../../chains/protocol/legs.js';
 import { isRevert, shortReason } from '../../chains/signer.js';
+import { RelayerError } from '../errors.js';
 import { messageRefOf } from './message-ref.js';
 import { advanceLeg } from './advance-leg.js';
 import { executeLocalLeg } from './local-leg.js';
@@ -56,17 +57,21 @@ export async function sendLegStep(context: ExecutionContext, legId: Hash): Promi
         ...(context.receiveGas === undefined ? {} : { receiveGas: context.receiveGas }),
       });
       receipt = await source.signer.public.getTransactionReceipt({ hash: message.txHash });
-      await context.onSourceMined?.({ legId, txHash: receipt.transactionHash });
     } catch (error) {
-      if (!isRevert(error)) throw error;
+      if (!isRevert(error)) throw new RelayerError(`sending leg ${legId} from chain ${source.chainId} failed: ${shortReason(error)}`, { cause: error, retryable: true });
       // Another run of this job (a stalled lock, a second node) may have sent it meanwhile: the
       // vault then refuses this send, and the leg is sent, not failed.
       receipt = await findLegSent({ chain: source, legId, fromBlock: await submittedAt(context, legId) });
       if (!receipt) {
-        await advanceLeg(context, { legId, from: 'submitted', to: 'failed', error: shortReason(error) });
+        // The head it failed at: reconciliation confirms that nothing was sent once the chain is final past it.
+        const head = await source.signer.public.getBlockNumber({ cacheTime: 0 });
+        await advanceLeg(context, { legId, from: 'submitted', to: 'failed', error: shortReason(error), evidence: { chainId: source.chainId, blockNumber: head } });
         throw new UnrecoverableError(`leg ${legId} refused by the source vault: ${shortReason(error)}`);
       }
+      // Sent by the other run: not mined by this one.
+      return recordSent(context, { leg, source, destination, receipt });
     }
+    await context.onSourceMined?.({ legId, txHash: receipt.transactionHash });
   }
   await recordSent(context, { leg, source, destination, receipt });
 }

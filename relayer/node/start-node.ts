@@ -64,7 +64,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       config.chains.map((c) => ({ chainId: c.chainId, key: c.key, lzEid: c.lzEid, wormholeChainId: c.wormholeChainId, confirmations: c.confirmations })),
     );
     const relayer = privateKeyToAccount(config.secrets.relayerKey);
-    const signers = new Map(config.chains.map((c) => [c.key, new Signer({ chainId: c.chainId, rpcUrl: c.rpcUrls[0] ?? '', name: c.key }, relayer)]));
+    const signers = new Map(config.chains.map((c) => [c.key, new Signer({ chainId: c.chainId, rpcUrl: c.rpcUrls[0] ?? '', rpcUrls: c.rpcUrls, name: c.key }, relayer)]));
     const layerzero = new LayerZeroTransport({
       chains: config.chains.map((c) => ({
         ...c,

@@ -17,6 +17,7 @@ import { shortReason } from '../../chains/signer.js';
 import type { ExecutionChain, ExecutionContext } from '../execution/execution-context.js';
 import { refundExpiredLeg } from './refund-leg.js';
 import { refusedDeliveries } from './refused-deliveries.js';
+import { chainHeads, confirmLegsWithoutTransfer } from './unsent-legs.js';
 import { inFlight, readVaults, type SentLeg, type VaultView } from './vault-ledger-view.js';
 
 export interface Finding {
@@ -33,7 +34,10 @@ export interface Finding {
 export interface ReconcileResult {
   readonly runId: bigint;
   readonly findings: readonly Finding[];
-  /** Legs found consistent with the chains: debited = sent = credited, once. */
+  /**
+   * Legs found consistent with the chains: debited = sent = credited, once; or refunded once;
+   * or failed with nothing sent (see `confirmLegsWithoutTransfer`); or liquidated as recorded.
+   */
   readonly reconciled: number;
   /** Legs refunded by this run: expired in flight, or failed after their source burned the amount. */
   readonly refunded: readonly Hash[];
@@ -52,6 +56,9 @@ const CHECKED: ReadonlySet<FindingKind> = new Set(['duplicate_delivery', 'amount
  * flagged, and refunded when its deadline has passed (the destination can then never execute
  * it); a leg on chain that the ledger does not know, and a delivery a destination refused, are
  * flagged; and the supply over all chains plus what is in flight equals what was issued.
+ * Every leg the chains bear out at rest is recorded as reconciled by the run (what the report
+ * of unreconciled legs reads): credited or refunded as the ledger says, failed before its
+ * source burned anything (no `LegSent` up to the finality depth), a local leg's liquidation.
  * Every finding is a row of the run; an earlier run's open finding that this run does not find
  * again (a race it lost, a leg since delivered or refunded) is resolved by this run.
  */
@@ -68,6 +75,7 @@ export async function reconcile(params: {
   // The ledger before the chains: a leg the ledger has as sent (or further) is on chain by the
   // time the vaults are read, so a leg sent meanwhile never reads as sent-but-not-on-chain.
   const ledgerLegs = await context.ledger.select().from(legs).where(inArray(legs.status, ['sent', 'verified', 'delivered', 'credited', 'failed', 'refunded']));
+  const heads = await chainHeads(context);
   const view = await readVaults({ chains: [...context.chains.values()], tokens: params.tokens });
   const known = await knownLegs(context, ledgerLegs, view);
   const reconciled: Hash[] = [];
@@ -77,7 +85,7 @@ export async function reconcile(params: {
     if (leg.kind === 'local') continue;
     const verdict = checkLeg(leg, view);
     findings.push(...verdict.findings);
-    if (verdict.consistent && leg.status === 'credited') reconciled.push(leg.id);
+    if (verdict.consistent && (leg.status === 'credited' || (leg.status === 'refunded' && view.refunded.has(leg.id)))) reconciled.push(leg.id);
     if (view.refunded.has(leg.id) && leg.status !== 'refunded') {
       // A refund the chain made and the ledger missed (a crash after it): never refund again.
       findings.push({ kind: 'ledger_chain_mismatch', severity: 'critical', legId: leg.id, chainId: leg.sourceChainId, detail: { status: leg.status, note: 'refunded on chain; the ledger has not recorded the refund' } });
@@ -97,6 +105,7 @@ export async function reconcile(params: {
       }
     }
   }
+  reconciled.push(...(await confirmLegsWithoutTransfer({ context, ledgerLegs, view, heads })));
   findings.push(...refusedDeliveries(ledgerLegs, view));
   for (const [legId, sent] of view.sent) {
     // The leg id goes in the detail: findings reference only legs the ledger has.

@@ -93,6 +93,19 @@ export interface ShortfallQuery {
   readonly after?: { readonly detectedAt: Date; readonly id: string };
 }
 
+/**
+ * An instant as Postgres reads it, whatever its year: `toISOString` (what the ledger's columns
+ * send) writes a year past 9999 as `+010000` and one before 1 as `0000` or `-000001`, which
+ * Postgres refuses; it reads `10000-...` and `0001-... BC`.
+ */
+function postgresInstant(instant: Date): SQL {
+  const year = instant.getUTCFullYear();
+  const iso = instant.toISOString();
+  if (year >= 1 && year <= 9999) return sql`${iso}::timestamptz`;
+  const rest = iso.replace(/^[+-]?[0-9]+/, '');
+  return sql`${year < 1 ? `${String(1 - year).padStart(4, '0')}${rest} BC` : `${year}${rest}`}::timestamptz`;
+}
+
 /** A page of shortfalls, newest first; `next` is where the following page starts. */
 export async function listShortfalls(db: LedgerExecutor, query: ShortfallQuery) {
   const filters: (SQL | undefined)[] = [
@@ -101,7 +114,7 @@ export async function listShortfalls(db: LedgerExecutor, query: ShortfallQuery) 
     query.status === undefined ? undefined : eq(shortfalls.status, query.status),
     query.after === undefined
       ? undefined
-      : or(lt(shortfalls.detectedAt, query.after.detectedAt), and(eq(shortfalls.detectedAt, query.after.detectedAt), lt(shortfalls.id, query.after.id as Hash))),
+      : or(sql`${shortfalls.detectedAt} < ${postgresInstant(query.after.detectedAt)}`, and(sql`${shortfalls.detectedAt} = ${postgresInstant(query.after.detectedAt)}`, lt(shortfalls.id, query.after.id as Hash))),
   ];
   const rows = await db
     .select()

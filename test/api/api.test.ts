@@ -9,6 +9,7 @@ import { buildApi, type Readiness } from '../../relayer/api/server.js';
 import { countingFetch } from '../../chains/rpc-errors.js';
 import { createNodeMetrics, type NodeMetrics } from '../../relayer/metrics/node-metrics.js';
 import { createRedis } from '../../relayer/orchestrator/redis.js';
+import { SeededRandom } from '../../relayer/seeded-random.js';
 import { ALPHA, BETA, GAMMA, accountOf, hashOf } from '../db/support/fixtures.js';
 import { buildReportLedger } from '../db/support/report-fixture.js';
 import { createMigratedLedger } from '../db/support/test-database.js';
@@ -55,6 +56,56 @@ afterAll(async () => {
   connection?.disconnect();
   await cleanup?.();
 });
+
+/** A cursor as the API encodes one, at `t` (any string), after a shortfall id. */
+const cursorAt = (t: string, id = `0x${'ab'.repeat(32)}`) => Buffer.from(JSON.stringify({ t, id })).toString('base64url');
+const decodedCursor = (text: string): { t?: unknown; id?: unknown } | undefined => {
+  try {
+    const value = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown;
+    return typeof value === 'object' && value !== null ? (value as { t?: unknown; id?: unknown }) : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+const hex = (r: SeededRandom, length: number) => Array.from({ length }, () => '0123456789abcdefABCDEF'[r.int(0, 21)]).join('');
+const ALPHABET = ['0', '1', '5', '9', '-', '+', '.', 'e', 'E', 'x', 'a', 'Z', ' ', '%', '&', '=', '#', '/', '?', '\u0000', 'é', '∞', '😀', 'Infinity', 'NaN', 'null', 'true', '[]', '{}'];
+/** A string of 0 to 12 pieces of ALPHABET. */
+const randomText = (r: SeededRandom) => Array.from({ length: r.int(0, 12) }, () => ALPHABET[r.int(0, ALPHABET.length - 1)]).join('');
+/** Something a number parser might take: signs, digits, fractions, exponents, hex, the non-finite. */
+function numberLike(r: SeededRandom): string {
+  const digits = Array.from({ length: r.int(1, r.chance(0.1) ? 400 : 4) }, () => String(r.int(0, 9))).join('');
+  switch (r.int(0, 6)) {
+    case 0:
+      return digits;
+    case 1:
+      return `${r.pick(['-', '+', ' ', ''])}${digits}${r.pick(['', '.0', '.5', ' '])}`;
+    case 2:
+      return `${digits}e${r.pick(['', '-', '+'])}${r.int(0, 400)}`;
+    case 3:
+      return `0x${hex(r, r.int(1, 4))}`;
+    case 4:
+      return r.pick(['Infinity', '-Infinity', 'NaN', '-0', '0', '1e309', '5e-324', '9007199254740993', '0b101', '0o7']);
+    default:
+      return String(r.int(-10, 600));
+  }
+}
+/** A cursor: one encoding any instant a JavaScript Date holds (many past Postgres), a mangled one, or no cursor at all. */
+function randomCursor(r: SeededRandom): string {
+  const iso = new Date(Math.round(r.between(-8.64e15, 8.64e15))).toISOString();
+  const id = r.chance(0.8) ? `0x${hex(r, 64).toLowerCase()}` : randomText(r);
+  switch (r.int(0, 4)) {
+    case 0:
+    case 1:
+      return cursorAt(iso, id);
+    case 2:
+      return cursorAt(r.chance(0.5) ? iso.replace(/-[0-9]{2}T/, `-${r.int(28, 39)}T`) : randomText(r), id);
+    case 3:
+      return Buffer.from(randomText(r)).toString('base64url');
+    default:
+      return randomText(r);
+  }
+}
 
 const get = async (url: string, headers: Record<string, string> = {}) => {
   const response = await app.inject({ method: 'GET', url, headers });
@@ -158,18 +209,101 @@ describe('the HTTP API', () => {
     ['/v1/legs/not-a-hash', /params\/id must match pattern/],
     ['/v1/shortfalls/0xnothex', /params\/id must match pattern/],
     ['/v1/messages/12/abc/3', /message id must be a LayerZero GUID/],
-    ['/v1/shortfalls?limit=0', /querystring\/limit must be >= 1/],
-    ['/v1/shortfalls?limit=ten', /querystring\/limit must be integer/],
+    ['/v1/shortfalls?limit=0', /querystring\/limit must be an integer from 1 to 500/],
+    ['/v1/shortfalls?limit=ten', /querystring\/limit must be an integer from 1 to 500/],
     ['/v1/shortfalls?status=pending', /querystring\/status must be equal to one of the allowed values/],
     ['/v1/shortfalls?account=0xabc', /querystring\/account must match pattern/],
     ['/v1/shortfalls?chain=delta', /querystring\/chain must be one of alpha, beta, gamma/],
     ['/v1/shortfalls?cursor=garbage', /querystring\/cursor is not a cursor this API issued/],
-    ['/v1/shortfalls?colour=red', /must NOT have additional properties/],
+    ['/v1/shortfalls?colour=red', /must NOT have additional properties: colour$/],
+    ['/v1/shortfalls?limit=1&limit=2', /querystring\/limit must be string/],
   ])('GET %s is a 400 naming what is wrong', async (url, message) => {
     const { status, body } = await get(url);
     expect(status).toBe(400);
     expect((body as { message: string }).message).toMatch(message);
     expect(JSON.stringify(body)).not.toMatch(/at .*\.ts:\d+/); // no stack trace
+  });
+
+  it.each(['Infinity', '-Infinity', 'NaN', '1e400', '1e2', '0x10', '0b11', '+5', '-1', '-0', '5.0', ' 5', '501', '9007199254740993', '99999999999999999999', ''])(
+    'GET /v1/shortfalls?limit=%s is a 400 naming limit: only decimal digits from 1 to 500',
+    async (limit) => {
+      const { status, body } = await get(`/v1/shortfalls?limit=${encodeURIComponent(limit)}`);
+      expect(status).toBe(400);
+      expect((body as { message: string }).message).toBe('querystring/limit must be an integer from 1 to 500');
+    },
+  );
+
+  it.each(['1', '500', '0002'])('GET /v1/shortfalls?limit=%s is a page of at most that many', async (limit) => {
+    const { status, body } = await get(`/v1/shortfalls?limit=${limit}`);
+    expect(status).toBe(200);
+    expect((body as { shortfalls: unknown[] }).shortfalls).toHaveLength(Math.min(3, Number(limit)));
+  });
+
+  it.each([
+    // Past what a JavaScript Date holds, before what Postgres does, not a day, not toISOString's form.
+    '+275760-09-13T00:00:00.001Z',
+    '-004713-11-23T23:59:59.999Z',
+    '-271821-04-20T00:00:00.000Z',
+    '2025-02-30T00:00:00.000Z',
+    '2025-03-01',
+    '1',
+    'Sat, 01 Mar 2025 00:00:00 GMT',
+    '+002025-03-01T00:00:00.000Z',
+  ])('GET /v1/shortfalls with a cursor at %s is a 400 naming cursor', async (t) => {
+    const { status, body } = await get(`/v1/shortfalls?cursor=${cursorAt(t)}`);
+    expect(status).toBe(400);
+    expect((body as { message: string }).message).toBe('querystring/cursor is not a cursor this API issued');
+  });
+
+  it.each([
+    ['+275760-09-13T00:00:00.000Z', 3],
+    ['+010000-01-01T00:00:00.000Z', 3],
+    ['0000-01-01T00:00:00.000Z', 0],
+    ['-004713-11-24T00:00:00.000Z', 0],
+  ])('GET /v1/shortfalls with a cursor at %s, which Postgres and JavaScript both hold, is the page before it', async (t, count) => {
+    const { status, body } = await get(`/v1/shortfalls?cursor=${cursorAt(t)}`);
+    expect(status).toBe(200);
+    expect((body as { shortfalls: unknown[] }).shortfalls).toHaveLength(count);
+  });
+
+  it('answers random strings in every query parameter with a 200 for a valid value and else a 400 naming the parameter, never a 5xx', async () => {
+    const random = new SeededRandom(19);
+    const chains = new Map([['alpha', ALPHA], ['beta', BETA], ['gamma', GAMMA]]);
+    const known = new Set(chains.values());
+    // Independent of the API's parsing: what each parameter should accept.
+    const valid: Record<string, (value: string) => boolean> = {
+      limit: (value) => /^[0-9]+$/.test(value) && Number(value) >= 1 && Number(value) <= 500,
+      chain: (value) => chains.has(value) || (/^[0-9]+$/.test(value) && known.has(Number(value))),
+      status: (value) => value === 'open' || value === 'closed',
+      account: (value) => /^0x[0-9a-fA-F]{40}$/.test(value),
+      cursor: (value) => {
+        const decoded = decodedCursor(value);
+        if (!decoded || typeof decoded.t !== 'string' || !/^0x[0-9a-f]{64}$/.test(String(decoded.id))) return false;
+        const time = new Date(decoded.t).getTime();
+        return Number.isFinite(time) && new Date(time).toISOString() === decoded.t && time >= Date.UTC(-4713, 10, 24) && time <= 8.64e15;
+      },
+    };
+    const values: Record<string, (r: SeededRandom) => string> = {
+      limit: (r) => (r.chance(0.5) ? numberLike(r) : randomText(r)),
+      chain: (r) => (r.chance(0.3) ? String(r.pick([...chains.keys(), ...[...known].map(String)])) + (r.chance(0.5) ? ([...randomText(r)][0] ?? '') : '') : r.chance(0.5) ? numberLike(r) : randomText(r)),
+      status: (r) => (r.chance(0.3) ? r.pick(['open', 'closed', 'Open', 'open ', 'closed\u0000']) : randomText(r)),
+      account: (r) => (r.chance(0.4) ? `0x${hex(r, r.int(38, 42))}` : randomText(r)),
+      cursor: (r) => randomCursor(r),
+    };
+    const seen = { accepted: 0, refused: 0 };
+    for (const [name, generate] of Object.entries(values)) {
+      for (let i = 0; i < 250; i += 1) {
+        const value = generate(random);
+        const { status, body } = await get(`/v1/shortfalls?${name}=${encodeURIComponent(value)}`);
+        const label = `${name}=${JSON.stringify(value)}`;
+        expect([label, status]).toEqual([label, valid[name]?.(value) ? 200 : 400]);
+        if (status === 400) expect([label, (body as { message: string }).message]).toEqual([label, expect.stringMatching(new RegExp(`^querystring/${name} `))]);
+        seen[status === 200 ? 'accepted' : 'refused'] += 1;
+      }
+    }
+    // Both sides were exercised, for the run to mean something.
+    expect(seen.accepted).toBeGreaterThan(100);
+    expect(seen.refused).toBeGreaterThan(500);
   });
 
   it.each([`/v1/settlements/0x${'ab'.repeat(32)}`, `/v1/legs/0x${'ab'.repeat(32)}`, `/v1/shortfalls/0x${'ab'.repeat(32)}`, `/v1/messages/0x${'ab'.repeat(32)}`, `/v1/messages/2/${'cd'.repeat(32)}/7`])(
