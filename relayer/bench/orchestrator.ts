@@ -61,7 +61,11 @@ const world = fixedWorld({
       initialFraction: 0.18,
       targetFraction: 0.09 * (1 + defaultPolicySettings.target),
       penalty: 0.02,
-      pool: { quoteReserve: 2_000_000_000_000n, fee: 0.003 },
+      oraclePrice: 3_000,
+      sigma: defaultPolicySettings.sigmaPrior,
+      backstopNotional: 0n,
+      // 2,000,000 USD at 3,000: the pool at the oracle.
+      pool: { quoteReserve: 2_000_000_000_000n, baseReserve: 2_000_000 / 3_000, fee: 0.003 },
     },
   ],
   markets: new Map([[MARKET, { price: 3_000n * 10n ** 8n, size: (10n ** 22n) / 3_000n }]]),

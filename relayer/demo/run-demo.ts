@@ -68,10 +68,11 @@ const STUCK_MS = 20_000;
 
 /**
  * Why an episode may stay open at the end: no source the contracts allow can cover it, what is
- * left is not worth a transaction, or the chain shows the account at its target already (the
- * watcher has not closed the episode yet).
+ * left is not worth a transaction, the chain shows the account at its target already (the
+ * watcher has not closed the episode yet), or, above maintenance, a takeover costs more in
+ * expectation than reducing it locally should it fall to maintenance (the loop acts then).
  */
-const ACCEPTED_OPEN = new Set(['no source can cover it', 'below the smallest action', 'at its target']);
+const ACCEPTED_OPEN = new Set(['no source can cover it', 'below the smallest action', 'at its target', 'left to a local reduction']);
 
 /**
  * The main job (DESIGN.md section 8): a devnet with the protocol, a few hundred seeded

@@ -18,7 +18,7 @@ const url = (protocols: readonly string[]) =>
     }
   }, `must be a URL (${protocols.join(' or ')})`);
 
-const DEFAULT_CONCURRENCY = { shortfalls: 64, plans: 32, legs: 16, deliveries: 16, reconcile: 1, sweeps: 1 };
+const DEFAULT_CONCURRENCY = { shortfalls: 64, plans: 32, legs: 16, deliveries: 16, reconcile: 1, sweeps: 1, unwinds: 1 };
 const workerConcurrency = (fallback: number) => z.number().int().min(1, 'must be at least 1').max(1_000, 'must be at most 1000').default(fallback);
 
 const chainSchema = z.strictObject({
@@ -77,8 +77,31 @@ export const nodeConfigSchema = z
         latencySeconds: z.strictObject({ layerzero: z.number().positive(), wormhole: z.number().positive() }).default({ layerzero: 30, wormhole: 60 }),
         liquidityRate: z.number().min(0).default(0.002),
         localLatencySeconds: z.number().positive().default(2),
+        /** A home close keeps the engine's pool within this fraction of the oracle; the next waits for the next block. */
+        localImpactBudget: z.number().gt(0, 'must be in (0, 1)').lt(1, 'must be in (0, 1)').default(0.02),
+        /** The per-block budget a takeover's risk is priced with: how fast the backstop could unwind it through the pool. */
+        unwindImpactBudget: z.number().gt(0, 'must be in (0, 1)').lt(1, 'must be in (0, 1)').default(0.01),
+        /** Seconds between two blocks of the chains (one trade into a pool each). */
+        blockSeconds: z.number().positive().default(2),
+        /** Half-life of a pool's deviation from the oracle (0: the engine's virtual AMM, re-centred on the oracle every trade). */
+        arbitrageHalfLifeSeconds: z.number().min(0).default(0),
+        /** The annual volatility a takeover's risk is priced at where the watcher's assessment shows no more (its own prior). */
+        annualVolatility: z.number().positive().default(0.8),
       })
-      .default({ riskPerSecondPerUsd: 0.0001, minActionUsd: 1, reviewEveryMs: 5_000, legDeadlineSeconds: 3_600, latencySeconds: { layerzero: 30, wormhole: 60 }, liquidityRate: 0.002, localLatencySeconds: 2 }),
+      .default({
+        riskPerSecondPerUsd: 0.0001,
+        minActionUsd: 1,
+        reviewEveryMs: 5_000,
+        legDeadlineSeconds: 3_600,
+        latencySeconds: { layerzero: 30, wormhole: 60 },
+        liquidityRate: 0.002,
+        localLatencySeconds: 2,
+        localImpactBudget: 0.02,
+        unwindImpactBudget: 0.01,
+        blockSeconds: 2,
+        arbitrageHalfLifeSeconds: 0,
+        annualVolatility: 0.8,
+      }),
     /** Jobs each worker of this node runs at once, per queue (DESIGN.md section 7). */
     queues: z
       .strictObject({
@@ -90,6 +113,7 @@ export const nodeConfigSchema = z
             deliveries: workerConcurrency(16),
             reconcile: workerConcurrency(1),
             sweeps: workerConcurrency(1),
+            unwinds: workerConcurrency(1),
           })
           .default(DEFAULT_CONCURRENCY),
       })
@@ -102,6 +126,16 @@ export const nodeConfigSchema = z
         stuckLegsEveryMs: z.number().int().positive().default(15_000),
       })
       .default({ everyMs: 30_000, slaSeconds: 900, stuckLegsEveryMs: 15_000 }),
+    /** The backstop's unwinding (relayer/orchestrator/backstop-unwinder.ts). */
+    unwind: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        /** How often: about the time the pools take to recover from one block's budget. */
+        everyMs: z.number().int().positive().default(5_000),
+        /** Below this a trade is not worth its transaction. */
+        minTradeUsd: z.number().positive().default(10),
+      })
+      .default({ enabled: true, everyMs: 5_000, minTradeUsd: 10 }),
     /** The watchers' risk math (DESIGN.md section 5) and how they follow their chains. */
     watchers: z
       .strictObject({

@@ -19,7 +19,8 @@ import { startOrchestrator, type Orchestrator } from '../orchestrator/orchestrat
 import { assertRedisAnswers, createRedis } from '../orchestrator/redis.js';
 import { chainClock } from '../orchestrator/stuck-leg-sweeper.js';
 import { reconcile } from '../reconcile/reconcile.js';
-import { riskConfig } from '../risk/index.js';
+import { unwindBackstops } from '../orchestrator/backstop-unwinder.js';
+import { riskConfig, varianceFromAnnualVolatility } from '../risk/index.js';
 import { RedisLease } from '../watcher/lease.js';
 import { orchestratorSink } from '../watcher/shortfall-sink.js';
 import { startChainWatcher, type ChainWatcher } from '../watcher/start-chain-watcher.js';
@@ -118,6 +119,13 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
         homeLatencySeconds: config.planner.localLatencySeconds,
         target: config.watchers.target,
         latencySeconds: config.planner.latencySeconds,
+        z: config.watchers.z,
+        actionSeconds: config.watchers.actionSeconds,
+        sigmaPrior: Math.sqrt(varianceFromAnnualVolatility(config.planner.annualVolatility)),
+        localImpactBudget: config.planner.localImpactBudget,
+        unwindImpactBudget: config.planner.unwindImpactBudget,
+        blockSeconds: config.planner.blockSeconds,
+        arbitrageHalfLifeSeconds: config.planner.arbitrageHalfLifeSeconds,
       },
       chainKeys: new Map(config.chains.map((c) => [c.chainId, c.key])),
       reviewEveryMs: config.planner.reviewEveryMs,
@@ -130,6 +138,15 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
         if (plan.uncovered > 0) metrics?.plannerUncovered.inc(plan.uncovered);
       },
       stuckLegs: { everyMs: config.reconcile.stuckLegsEveryMs, chainTime: chainClock(context) },
+      ...(config.unwind.enabled
+        ? { unwinder: { everyMs: config.unwind.everyMs, run: async () => {
+                // A job's result is JSON: counts, not bigint sizes.
+                const runs = await unwindBackstops({ context, minTrade: unitsUp(config.unwind.minTradeUsd) });
+                return runs.map((run) => ({ chainId: run.chainId, trades: run.trades.length, refused: run.refused.map((r) => r.reason) }));
+              },
+            },
+          }
+        : {}),
       reconciler: {
         everyMs: config.reconcile.everyMs,
         run: async () => {

@@ -2,7 +2,7 @@ import type { Address, Hash } from 'viem';
 import { marginEngineAbi } from '../../chains/contracts/out/MarginEngine.js';
 import { vaultAbi } from '../../chains/contracts/out/Vault.js';
 import { TRANSPORT_ID } from '../../chains/protocol/payload.js';
-import { abs, VALUE_SCALE, WAD } from '../../chains/protocol/units.js';
+import { abs, PRICE_DECIMALS, SIZE_DECIMALS, VALUE_SCALE, WAD } from '../../chains/protocol/units.js';
 import { transportKinds, type TransportKind } from '../../chains/messaging/transport.js';
 import { reservedOnSources, type LegReservation, type ReservationRead } from '../../db/index.js';
 import type { ExecutionChain, ExecutionContext } from '../execution/execution-context.js';
@@ -24,6 +24,8 @@ export interface WorldRequest {
   readonly account: Address;
   /** The fraction of notional the required amount restores in a market (its id, its maintenance fraction m). */
   readonly targetFraction: (market: string, maintenanceFraction: number) => number;
+  /** The market's EWMA volatility per square root of a second (its id, its maintenance fraction m). */
+  readonly sigma: (market: string, maintenanceFraction: number) => number;
 }
 
 /** What the chains show of one account and the value that could reach it, for the decision core. */
@@ -51,10 +53,14 @@ export const sourceKey = (kind: 'collateral' | 'liquidity', chainId: number): st
 const QUOTE_LEG_ID: Hash = `0x${'00'.repeat(31)}01`;
 const WEI_PER_NATIVE = 1e18;
 const toFraction = (wad: bigint): number => Number(wad) / Number(WAD);
+const SIZE_UNITS = 10 ** SIZE_DECIMALS;
+const PRICE_UNITS = 10 ** PRICE_DECIMALS;
+const ZERO_ADDRESS: Address = '0x0000000000000000000000000000000000000000';
 
 /**
- * Reads the world live (DESIGN.md section 6): the account's positions and the engine's pool for
- * each, and for every other chain the account's consented free collateral and the vault's
+ * Reads the world live (DESIGN.md section 6): the account's positions, the engine's pool for
+ * each (its virtual AMM: base reserve the market's depth, quote reserve depth x oracle, so its
+ * price is the oracle's; no fee), the backstop's own position in each such market, and for every other chain the account's consented free collateral and the vault's
  * reserve, each read at one block and offered net of what other plans reserved, over each
  * transport with the fee the vault quotes for exactly that leg plus gas on both chains.
  */
@@ -69,9 +75,11 @@ export class ChainWorld implements WorldSource {
     const view = await client.readContract({ address: home.marginEngine, abi: marginEngineAbi, functionName: 'accountOf', args: [request.account] });
     const positions: PolicyPosition[] = [];
     const markets = new Map<string, { price: bigint; size: bigint }>();
+    const backstop = view.positions.length === 0 ? ZERO_ADDRESS : await client.readContract({ address: home.marginEngine, abi: marginEngineAbi, functionName: 'backstop' });
     for (const position of view.positions) {
       const config = await client.readContract({ address: home.marginEngine, abi: marginEngineAbi, functionName: 'marketConfig', args: [position.market] });
-      const [, quoteReserve] = await client.readContract({ address: home.marginEngine, abi: marginEngineAbi, functionName: 'ammReserves', args: [position.market] });
+      const [baseReserve, quoteReserve] = await client.readContract({ address: home.marginEngine, abi: marginEngineAbi, functionName: 'ammReserves', args: [position.market] });
+      const [backstopSize] = backstop === ZERO_ADDRESS ? [0n] : await client.readContract({ address: home.marginEngine, abi: marginEngineAbi, functionName: 'positionOf', args: [backstop, position.market] });
       const maintenanceFraction = toFraction(config.maintenanceMarginFraction);
       positions.push({
         marketId: position.market,
@@ -81,7 +89,11 @@ export class ChainWorld implements WorldSource {
         initialFraction: toFraction(config.initialMarginFraction),
         targetFraction: request.targetFraction(position.market, maintenanceFraction),
         penalty: toFraction(config.liquidationPenalty),
-        pool: { quoteReserve, fee: 0 },
+        oraclePrice: Number(position.price) / PRICE_UNITS,
+        sigma: request.sigma(position.market, maintenanceFraction),
+        // Signed, rounded toward zero.
+        backstopNotional: (backstopSize * position.price) / VALUE_SCALE,
+        pool: { quoteReserve, baseReserve: Number(baseReserve) / SIZE_UNITS, fee: 0 },
       });
       markets.set(position.market, { price: position.price, size: position.size });
     }

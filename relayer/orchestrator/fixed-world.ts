@@ -1,3 +1,4 @@
+import { varianceFromAnnualVolatility } from '../risk/index.js';
 import type { AccountWorld, WorldSource } from './chain-world.js';
 import type { PolicySettings } from './revision-planner.js';
 
@@ -25,4 +26,11 @@ export const defaultPolicySettings: PolicySettings = {
   homeLatencySeconds: 2,
   target: 0.2,
   latencySeconds: { layerzero: 30, wormhole: 60 },
+  z: 3,
+  actionSeconds: 60,
+  sigmaPrior: Math.sqrt(varianceFromAnnualVolatility(0.8)),
+  localImpactBudget: 0.02,
+  unwindImpactBudget: 0.01,
+  blockSeconds: 2,
+  arbitrageHalfLifeSeconds: 0,
 };

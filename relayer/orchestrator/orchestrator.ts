@@ -43,6 +43,8 @@ export interface OrchestratorOptions {
   readonly reconciler?: { readonly everyMs: number; run(): Promise<Record<string, unknown>> };
   /** The stuck-leg sweeper, a repeatable job every `everyMs`: re-drives legs whose job is gone or failed. */
   readonly stuckLegs?: StuckLegSweeperOptions;
+  /** The backstop's unwinding (backstop-unwinder.ts), a repeatable job every `everyMs`, sized to the pools' recovery. */
+  readonly unwinder?: { readonly everyMs: number; run(): Promise<unknown> };
   /** Told of every plan made (for metrics). */
   readonly onPlanned?: (plan: Plan) => void;
   /**
@@ -242,6 +244,11 @@ export function startOrchestrator(options: OrchestratorOptions): Orchestrator {
     worker('reconcile', () => reconciler.run());
     // A scheduler, not a job: re-upserting it from every node keeps one schedule.
     scheduled = Promise.all([scheduled, queues.byName.reconcile.upsertJobScheduler('reconcile', { every: reconciler.everyMs }, { name: 'reconcile' })]);
+  }
+  const unwinder = options.unwinder;
+  if (unwinder) {
+    worker('unwinds', () => unwinder.run());
+    scheduled = Promise.all([scheduled, queues.byName.unwinds.upsertJobScheduler('unwind', { every: unwinder.everyMs }, { name: 'unwind', opts: { removeOnComplete: { count: 100 }, removeOnFail: { count: 1_000 } } })]);
   }
   const stuckLegs = options.stuckLegs;
   if (stuckLegs) {

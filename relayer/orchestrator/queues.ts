@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
  * The orchestrator's queues (DESIGN.md section 7), and `sweeps`: the stuck-leg sweeper's
  * repeatable job (stuck-leg-sweeper.ts).
  */
-export const QUEUE_NAMES = ['shortfalls', 'plans', 'legs', 'deliveries', 'reconcile', 'sweeps'] as const;
+export const QUEUE_NAMES = ['shortfalls', 'plans', 'legs', 'deliveries', 'reconcile', 'sweeps', 'unwinds'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 /**

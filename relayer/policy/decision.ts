@@ -46,6 +46,10 @@ export type NoActionReason =
   /** A home action is being mined: the next decision waits for what it does to the account. */
   | 'waiting for a home action'
   | 'below the smallest action'
+  /** Below maintenance, but the pool is still past its impact budget from earlier closes: the next chunk waits for arbitrage. */
+  | 'waiting for the pool to recover'
+  /** Above maintenance, below initial margin: a takeover would cost more in expectation than reducing it locally if it falls to maintenance. */
+  | 'left to a local reduction'
   | 'no source can cover it';
 
 export type PolicyDecision =

@@ -1,19 +1,29 @@
 /**
  * What acting on part of one position does to the account, in USD of notional x at the oracle
  * (the contracts' rules, DESIGN.md section 4):
- * - a partial liquidation closes x into the pool: the account pays the penalty, the pool fee
- *   and the constant-product slippage (x^2 / (Y + x) selling a long, x^2 / (Y - x) buying back
- *   a short, Y the pool's quote reserve); allowed only below maintenance, up to the close that
- *   restores it (all of the position when none does);
+ * - a partial liquidation closes x into the pool as it is now (quote reserve Y, base reserve
+ *   worth Yo at the oracle; they differ when trades left the pool off the oracle): the account
+ *   pays the penalty and, against the oracle, the pool's fee and constant-product slippage
+ *   (selling a long fetches Y x' / (Yo + x') for x' = x (1 - fee); buying back a short costs
+ *   Y x / ((Yo - x) (1 - fee))); allowed only below maintenance, up to the close that restores it
+ *   (all of the position when none does);
  * - an absorption moves x to the backstop at the oracle minus the penalty: the account pays
  *   the penalty only; allowed only below initial margin, up to the size that restores it.
  * "Relief" is how much of the gap to the target level an action closes: the requirement it
  * frees (x times the target fraction) less what the account pays for it.
+ * And how the pool paces what goes into it (issue 14): a home close keeps the pool's price within
+ * an impact budget of the oracle, the next waiting for arbitrage to restore it; what the backstop
+ * absorbs is priced by the risk of holding it while it is unwound through the pool at its budget.
  */
-import type { PolicyPosition } from './snapshot.js';
+import type { PolicyPosition, PolicyTerms } from './snapshot.js';
 import { usdOf } from './usd.js';
 
 const BISECTIONS = 80;
+/**
+ * A close the budget cuts short waits until arbitrage has given the pool back at least this share
+ * of the room a restored pool has: the next chunk is then a real one, not a sliver a block.
+ */
+const PACE_ROOM_SHARE = 0.5;
 
 export interface MarketTerms {
   readonly notional: number;
@@ -22,8 +32,15 @@ export interface MarketTerms {
   readonly initial: number;
   readonly target: number;
   readonly penalty: number;
+  /** The pool's quote reserve, USD. */
   readonly poolUsd: number;
+  /** The pool's base reserve valued at the oracle, USD (the quote reserve when the pool sits at the oracle). */
+  readonly poolBaseUsd: number;
   readonly fee: number;
+  /** EWMA volatility per square root of a second. */
+  readonly sigma: number;
+  /** The backstop's position in the market, signed USD at the oracle. */
+  readonly backstopUsd: number;
 }
 
 export function marketTerms(position: PolicyPosition): MarketTerms {
@@ -35,20 +52,42 @@ export function marketTerms(position: PolicyPosition): MarketTerms {
     target: position.targetFraction,
     penalty: position.penalty,
     poolUsd: usdOf(position.pool.quoteReserve),
+    poolBaseUsd: position.pool.baseReserve * position.oraclePrice,
     fee: position.pool.fee,
+    sigma: position.sigma,
+    backstopUsd: usdOf(position.backstopNotional),
   };
 }
 
-/** The largest close the pool can fill: all of a long; a short only strictly inside the pool. */
+/** The largest close the pool can fill: all of a long; a short only strictly inside the pool's base reserve. */
 export function closable(terms: MarketTerms): number {
-  return terms.long ? terms.notional : Math.min(terms.notional, terms.poolUsd * (1 - 1e-9));
+  return terms.long ? terms.notional : Math.min(terms.notional, terms.poolBaseUsd * (1 - 1e-9));
 }
 
-/** What closing x costs the account: penalty, fee and slippage. */
+/** What closing x costs the account against the oracle: penalty, and the pool's fee and slippage at its price now. */
 export function closeLoss(terms: MarketTerms, x: number): number {
   if (x <= 0) return 0;
-  const slippage = terms.long ? (x * x) / (terms.poolUsd + x) : x < terms.poolUsd ? (x * x) / (terms.poolUsd - x) : Number.POSITIVE_INFINITY;
-  return (terms.penalty + terms.fee) * x + slippage;
+  const { poolUsd: y, poolBaseUsd: yo, fee } = terms;
+  if (terms.long) {
+    const sold = x * (1 - fee);
+    // x - Y x' / (Yo + x'), over one denominator (no cancellation for small x).
+    return terms.penalty * x + (x * (yo - y * (1 - fee) + sold)) / (yo + sold);
+  }
+  if (!(x < yo)) return Number.POSITIVE_INFINITY;
+  // Y x / ((Yo - x) (1 - fee)) - x, over one denominator.
+  return terms.penalty * x + (x * (y - (yo - x) * (1 - fee))) / ((yo - x) * (1 - fee));
+}
+
+/**
+ * closeLoss about x = 0 as the planner's quadratic: `linear` x + `quadratic` x^2 (the price gap
+ * between pool and oracle and the fee are linear, the slippage quadratic).
+ */
+export function closeLossCurve(terms: MarketTerms): { readonly linear: number; readonly quadratic: number } {
+  const { poolUsd: y, poolBaseUsd: yo, fee } = terms;
+  const ratio = y / yo; // pool price over oracle
+  return terms.long
+    ? { linear: terms.penalty + 1 - ratio * (1 - fee), quadratic: (ratio * (1 - fee) ** 2) / yo }
+    : { linear: terms.penalty + ratio / (1 - fee) - 1, quadratic: ratio / ((1 - fee) * yo) };
 }
 
 export const closeRelief = (terms: MarketTerms, x: number): number => terms.target * x - closeLoss(terms, x);
@@ -85,6 +124,13 @@ export function homeClose(terms: MarketTerms, deficit: number, bankrupt: boolean
   return gain(best) > 0 ? best : 0;
 }
 
+/** The most relief any close of the position gives at the pool as it is (0 when none gives any). */
+export function mostCloseRelief(terms: MarketTerms): number {
+  const relief = (x: number) => closeRelief(terms, x);
+  const whole = closable(terms);
+  return Math.max(0, relief(whole), relief(peak(relief, whole)));
+}
+
 /** The smallest close whose relief reaches `relief`, within `limit`; undefined if none does. */
 export function closeForRelief(terms: MarketTerms, relief: number, limit: number): number | undefined {
   return smallestReaching((x) => closeRelief(terms, x), relief, limit);
@@ -97,6 +143,62 @@ export function absorbCap(terms: MarketTerms, deficit: number): number {
   if (deficit <= 0) return 0;
   const perUsd = terms.initial - terms.penalty;
   return perUsd <= 0 ? terms.notional : Math.min(terms.notional, deficit / perUsd);
+}
+
+/**
+ * The largest close that leaves the pool's price within `budget` of the oracle: selling a long
+ * moves it to ratio (Yo / (Yo + x'))^2 of where it is, buying back a short to ratio
+ * (Yo / (Yo - x))^2. 0 when the pool is already past the budget. `restored`: for the pool once
+ * arbitrage has brought it back to the oracle (same k: both reserves worth sqrt(Y Yo)).
+ */
+export function poolRoom(terms: MarketTerms, budget: number, restored = false): number {
+  const depth = restored ? Math.sqrt(terms.poolUsd * terms.poolBaseUsd) : terms.poolBaseUsd;
+  const ratio = restored ? 1 : terms.poolUsd / terms.poolBaseUsd;
+  if (!(depth > 0)) return 0;
+  if (terms.long) return ratio > 1 - budget ? (depth * (Math.sqrt(ratio / (1 - budget)) - 1)) / (1 - terms.fee) : 0;
+  return ratio < 1 + budget ? depth * (1 - Math.sqrt(ratio / (1 + budget))) : 0;
+}
+
+/**
+ * A close of `cap` paced by the pool (Hyperliquid's 20% of a position, then 30 s, as a pool's
+ * budget): all of it when the pool has room for it within the budget; otherwise the room there
+ * is, once arbitrage has given back at least PACE_ROOM_SHARE of a restored pool's; else nothing yet.
+ */
+export function pacedClose(terms: MarketTerms, budget: number, cap: number): number {
+  const room = poolRoom(terms, budget);
+  if (cap <= room) return cap;
+  return room >= PACE_ROOM_SHARE * poolRoom(terms, budget, true) ? room : 0;
+}
+
+/**
+ * USD of notional (at the oracle) the backstop can unwind per second through this pool on the
+ * position's side (selling what it took of a long, buying back a short) within `budget` a block:
+ * each block arbitrage takes the pool's deviation down to 2^(-blockSeconds / halfLife) of it, and
+ * the backstop trades it back to the budget. What a restored pool takes to reach a deviation d is
+ * `poolRoom(terms, d, true)`; a block's unwind is the difference between d = budget and the
+ * deviation arbitrage left.
+ */
+export function unwindRate(terms: MarketTerms, pace: Pick<PolicyTerms, 'unwindImpactBudget' | 'blockSeconds' | 'arbitrageHalfLifeSeconds'>): number {
+  const left = pace.arbitrageHalfLifeSeconds > 0 ? 2 ** (-pace.blockSeconds / pace.arbitrageHalfLifeSeconds) : 0;
+  const perBlock = poolRoom(terms, pace.unwindImpactBudget, true) - poolRoom(terms, pace.unwindImpactBudget * left, true);
+  return perBlock > 0 && Number.isFinite(perBlock) ? perBlock / pace.blockSeconds : 0;
+}
+
+/**
+ * The risk price of the backstop absorbing x of the position: z sigma sqrt(T) times the notional
+ * it adds to its book, T the seconds to unwind that book on this side (what it already holds
+ * there, queued first, and x) at `rate` USD a second. What nets against the backstop's opposite
+ * position adds nothing to unwind. Also its slope in x (for the planner's curve).
+ */
+export function absorbRisk(terms: MarketTerms, x: number, params: { z: number; rate: number }): { readonly cost: number; readonly slope: number } {
+  const sameSide = terms.long ? terms.backstopUsd : -terms.backstopUsd;
+  const queued = Math.max(0, sameSide);
+  const added = Math.max(0, x + Math.min(0, sameSide));
+  if (!(added > 0)) return { cost: 0, slope: 0 };
+  if (!(params.rate > 0)) return { cost: Number.POSITIVE_INFINITY, slope: Number.POSITIVE_INFINITY };
+  const k = (params.z * terms.sigma) / Math.sqrt(params.rate);
+  const book = Math.sqrt(queued + added);
+  return { cost: k * book * added, slope: k * (book + added / (2 * book)) };
 }
 
 /**

@@ -4,18 +4,42 @@
  * - `collateral:<chain>:<transport>`: the account's own surplus there; relief is the amount.
  * - `liquidity:<chain>:<transport>`: the vault's reserve there funds the backstop's takeover of
  *   x of the account's largest position: it must hold x * IM of margin for it, and x relieves
- *   x (g - pen); the trader pays the penalty and the vault commits its margin, so the cost per
- *   USD of relief is (pen + liquidityRate * im) / (g - pen). Only below initial margin, where
- *   the engine lets the backstop absorb, and only up to the size that restores it.
+ *   x (g - pen); the trader pays the penalty and the vault commits its margin, (pen +
+ *   liquidityRate * im) / (g - pen) per USD of relief, and the protocol carries the position
+ *   until it is unwound: the risk price z sigma sqrt(T) x (market-terms.ts `absorbRisk`), convex
+ *   in x, which the planner takes as a quadratic with the risk's value and slope at the takeover
+ *   that would cover the whole need alone. Only below initial margin, where the engine lets the
+ *   backstop absorb, and only up to the size that restores it.
  * - `local:<chain>`: a partial liquidation of the largest position into its pool, only below
- *   maintenance (the engine refuses it above) and up to the engine's cap; penalty, fee and
- *   slippage modelled as quadratic in the relief (closing x into depth Y slips about x^2 / Y).
+ *   maintenance (the engine refuses it above), up to the engine's cap and as far as the pool's
+ *   impact budget allows now (market-terms.ts `pacedClose`); penalty, fee, the pool's gap to the
+ *   oracle and slippage as a quadratic in the relief.
+ * - `local:<chain>:later`: between maintenance and initial margin, where a takeover is the only
+ *   action the engine allows now, the local reduction it will allow if the account falls to
+ *   maintenance, as the takeover's yardstick: priced like `local` at the pool as it is, after the
+ *   wait for that fall (the seconds a z-sigma move of the position takes to erase the margin
+ *   above maintenance, ((E - MM) / (z sigma N))^2), it has no leg: what the planner gives it is
+ *   left to that reduction. So a takeover is planned only where it is cheaper in expectation.
  * Each source takes its cheapest route (fixed cost plus the price of its wait): one surplus
  * over two transports is still one capacity.
  */
 import type { PlanOption } from '../planner/types.js';
 import type { PolicyLeg } from './decision.js';
-import { absorbCap, absorbRelief, closeForRelief, closeMaintenanceGain, closeRelief, liquidationCap, marketTerms, type MarketTerms } from './market-terms.js';
+import {
+  absorbCap,
+  absorbRelief,
+  absorbRisk,
+  closeForRelief,
+  closeLossCurve,
+  closeMaintenanceGain,
+  closeRelief,
+  liquidationCap,
+  mostCloseRelief,
+  marketTerms,
+  pacedClose,
+  unwindRate,
+  type MarketTerms,
+} from './market-terms.js';
 import type { PolicyPosition, PolicyRoute, PolicySnapshot, PolicySource } from './snapshot.js';
 import { minUnits, unitsDown, unitsUp, usdOf } from './usd.js';
 
@@ -24,12 +48,12 @@ const DUST_USD = 10;
 
 export interface PolicyOption {
   readonly option: PlanOption;
-  /** The leg for `relief` USD of this option's allocation. */
-  readonly leg: (relief: number) => PolicyLeg;
+  /** The leg for `relief` USD of this option's allocation; none for what is left to a later local reduction. */
+  readonly leg?: (relief: number) => PolicyLeg;
 }
 
-export function policyOptions(params: { snapshot: PolicySnapshot; riskPerSecond: number }): PolicyOption[] {
-  const { snapshot } = params;
+export function policyOptions(params: { snapshot: PolicySnapshot; riskPerSecond: number; needUsd: number }): PolicyOption[] {
+  const { snapshot, needUsd } = params;
   const largest = largestPosition(snapshot.positions);
   const options: PolicyOption[] = [];
   // Every vault's takeover acts on the same position: together they absorb at most the engine's cap.
@@ -39,9 +63,11 @@ export function policyOptions(params: { snapshot: PolicySnapshot; riskPerSecond:
   for (const source of snapshot.sources) {
     const route = cheapestRoute({ snapshot, source, riskPerSecond: params.riskPerSecond });
     if (!route || source.capacity <= 0n) continue;
-    const option = source.kind === 'collateral' ? collateralOption(source, route) : largest && liquidityOption({ snapshot, source, route, position: largest, absorbable });
+    const option = source.kind === 'collateral' ? collateralOption(source, route) : largest && liquidityOption({ snapshot, source, route, position: largest, absorbable, needUsd });
     if (option) options.push(option);
   }
+  const later = largest && options.some((option) => option.option.id.startsWith('liquidity:')) && laterLocalOption(snapshot, largest);
+  if (later) options.push(later);
   return options;
 }
 
@@ -72,7 +98,14 @@ function collateralOption(source: PolicySource, route: PolicyRoute): PolicyOptio
   };
 }
 
-function liquidityOption(params: { snapshot: PolicySnapshot; source: PolicySource; route: PolicyRoute; position: PolicyPosition; absorbable: { notional: number } }): PolicyOption | undefined {
+function liquidityOption(params: {
+  snapshot: PolicySnapshot;
+  source: PolicySource;
+  route: PolicyRoute;
+  position: PolicyPosition;
+  absorbable: { notional: number };
+  needUsd: number;
+}): PolicyOption | undefined {
   const { snapshot, source, route, position, absorbable } = params;
   const terms = marketTerms(position);
   const perNotional = terms.target - terms.penalty;
@@ -80,6 +113,8 @@ function liquidityOption(params: { snapshot: PolicySnapshot; source: PolicySourc
   const mostNotional = Math.min(usdOf(source.capacity) / terms.initial, absorbable.notional);
   const capacity = absorbRelief(terms, mostNotional);
   if (!(capacity > 0)) return undefined;
+  const risk = absorbRiskCurve({ snapshot, terms, notional: Math.min(params.needUsd / perNotional, mostNotional) });
+  if (!risk) return undefined;
   const id = `liquidity:${source.key}:${route.transport}`;
   return {
     option: {
@@ -87,7 +122,8 @@ function liquidityOption(params: { snapshot: PolicySnapshot; source: PolicySourc
       capacity,
       fixedCost: route.fixedCostUsd,
       latency: route.latencySeconds,
-      cost: { type: 'linear', rate: (terms.penalty + snapshot.terms.liquidityRate * terms.initial) / perNotional },
+      // Per USD of relief: x = relief / (g - pen) of notional.
+      cost: { type: 'quadratic', a: (terms.penalty + snapshot.terms.liquidityRate * terms.initial + risk.linear) / perNotional, b: risk.quadratic / perNotional ** 2 },
     },
     leg: (relief) => {
       // Legs are built one after another: what an earlier vault absorbs, a later one cannot.
@@ -110,25 +146,61 @@ function liquidityOption(params: { snapshot: PolicySnapshot; source: PolicySourc
   };
 }
 
+/**
+ * The risk price of absorbing x USD of the position (market-terms.ts `absorbRisk`, z sigma sqrt(T) x)
+ * as linear x + quadratic x^2: the quadratic with the risk's value and slope at `notional`, the
+ * takeover that would cover the whole need alone (or all the option can take), which no
+ * allocation of the option exceeds; the linear term is kept >= 0 (then it matches the value only).
+ * Undefined when the pool cannot unwind anything (the risk has no end).
+ */
+function absorbRiskCurve(params: { snapshot: PolicySnapshot; terms: MarketTerms; notional: number }): { linear: number; quadratic: number } | undefined {
+  const { snapshot, terms, notional } = params;
+  if (!(notional > 0)) return { linear: 0, quadratic: 0 };
+  const at = absorbRisk(terms, notional, { z: snapshot.terms.z, rate: unwindRate(terms, snapshot.terms) });
+  if (at.cost === 0) return { linear: 0, quadratic: 0 };
+  if (!Number.isFinite(at.cost) || !Number.isFinite(at.slope)) return undefined;
+  const linear = (2 * at.cost - at.slope * notional) / notional;
+  return linear >= 0 ? { linear, quadratic: (at.slope * notional - at.cost) / notional ** 2 } : { linear: 0, quadratic: at.cost / notional ** 2 };
+}
+
+/** The engine's cap on a close of the position, as far as the pool's impact budget lets it go now. */
+export function pacedLocalCap(snapshot: PolicySnapshot, terms: MarketTerms, cap: number): number {
+  return pacedClose(terms, snapshot.terms.localImpactBudget, cap);
+}
+
 function localOption(snapshot: PolicySnapshot, position: PolicyPosition): PolicyOption | undefined {
   const { equity, maintenance } = snapshot.assessment;
   if (equity >= maintenance) return undefined;
   const terms = marketTerms(position);
-  const cap = liquidationCap(terms, usdOf(maintenance - equity));
+  const cap = pacedLocalCap(snapshot, terms, liquidationCap(terms, usdOf(maintenance - equity)));
+  const cost = localCost(terms);
   const capacity = closeRelief(terms, cap);
-  const perNotional = terms.target - terms.penalty - terms.fee;
-  if (!(capacity > 0) || perNotional <= 0 || terms.poolUsd <= 0) return undefined;
-  const id = `local:${snapshot.chainKey}`;
+  if (!(capacity > 0) || !cost) return undefined;
   return {
-    option: {
-      id,
-      capacity,
-      fixedCost: snapshot.terms.homeGasUsd,
-      latency: snapshot.terms.homeLatencySeconds,
-      cost: { type: 'quadratic', a: (terms.penalty + terms.fee) / perNotional, b: 1 / (terms.poolUsd * perNotional * perNotional) },
-    },
+    option: { id: `local:${snapshot.chainKey}`, capacity, fixedCost: snapshot.terms.homeGasUsd, latency: snapshot.terms.homeLatencySeconds, cost },
     leg: (relief) => localLeg({ snapshot, position, terms, relief, cap }),
   };
+}
+
+/** A close's cost per USD of relief as the planner's quadratic: x = relief / (target - linear) of notional. */
+function localCost(terms: MarketTerms): PlanOption['cost'] | undefined {
+  const loss = closeLossCurve(terms);
+  const perNotional = terms.target - loss.linear;
+  if (perNotional <= 0 || !(terms.poolBaseUsd > 0)) return undefined;
+  return { type: 'quadratic', a: Math.max(0, loss.linear) / perNotional, b: loss.quadratic / perNotional ** 2 };
+}
+
+/** `local:<chain>:later` (see the top): only above maintenance and below initial margin; no leg. */
+function laterLocalOption(snapshot: PolicySnapshot, position: PolicyPosition): PolicyOption | undefined {
+  const { equity, maintenance, initial } = snapshot.assessment;
+  if (equity < maintenance || equity >= initial) return undefined;
+  const terms = marketTerms(position);
+  const cost = localCost(terms);
+  const capacity = mostCloseRelief(terms);
+  const move = snapshot.terms.z * terms.sigma * terms.notional;
+  const wait = (usdOf(equity - maintenance) / move) ** 2;
+  if (!cost || !(capacity > 0) || !Number.isFinite(wait)) return undefined;
+  return { option: { id: `local:${snapshot.chainKey}:later`, capacity, fixedCost: snapshot.terms.homeGasUsd, latency: snapshot.terms.homeLatencySeconds + wait, cost } };
 }
 
 /** The close whose relief is `relief` (all of the cap when no smaller close reaches it). */

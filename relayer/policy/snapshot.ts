@@ -31,8 +31,21 @@ export interface PolicyPosition {
   readonly targetFraction: number;
   /** Taken by a liquidation or an absorption, per USD of notional. */
   readonly penalty: number;
-  /** The pool a partial liquidation closes into: its quote reserve (base units) and fee. */
-  readonly pool: { readonly quoteReserve: bigint; readonly fee: number };
+  /** The oracle price the engine values the position at, USD per unit of the asset. */
+  readonly oraclePrice: number;
+  /** The risk module's EWMA volatility of the market's log returns, per square root of a second. */
+  readonly sigma: number;
+  /**
+   * The backstop's own position in this market on this chain (what it absorbed and still holds),
+   * signed notional at the oracle in base units (> 0 long): an absorption queues behind it to be unwound.
+   */
+  readonly backstopNotional: bigint;
+  /**
+   * The pool a partial liquidation closes into (and the backstop unwinds through), as it is now:
+   * its quote reserve (base units), its base reserve (units of the asset) and fee. The pool's price
+   * is quote over base, which may sit off the oracle after trades until arbitrage restores it.
+   */
+  readonly pool: { readonly quoteReserve: bigint; readonly baseReserve: number; readonly fee: number };
 }
 
 /** Value already on its way to the account: what it will cover, and when it lands. */
@@ -72,6 +85,16 @@ export interface PolicyTerms {
   /** A home action's gas (USD) and seconds until it is mined. */
   readonly homeGasUsd: number;
   readonly homeLatencySeconds: number;
+  /** The confidence multiplier of the risk price of holding an absorbed position (the risk module's z). */
+  readonly z: number;
+  /** The most one home close may move its pool's price off the oracle (a fraction in (0, 1)); the next waits for arbitrage. */
+  readonly localImpactBudget: number;
+  /** The most the backstop's unwinding may move a pool's price off the oracle per block (a fraction in (0, 1)). */
+  readonly unwindImpactBudget: number;
+  /** Seconds between two trades the protocol can make into a pool: a block on chain, a step in the simulator. */
+  readonly blockSeconds: number;
+  /** Half-life of a pool's deviation from the oracle under arbitrage (0: restored by the next block). */
+  readonly arbitrageHalfLifeSeconds: number;
 }
 
 export interface PolicySnapshot {

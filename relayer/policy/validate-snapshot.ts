@@ -24,6 +24,11 @@ export function validateSnapshot(snapshot: PolicySnapshot): void {
   nonNegativeNumber('terms.liquidityRate', terms.liquidityRate);
   nonNegativeNumber('terms.homeGasUsd', terms.homeGasUsd);
   nonNegativeNumber('terms.homeLatencySeconds', terms.homeLatencySeconds);
+  nonNegativeNumber('terms.z', terms.z);
+  openFraction('terms.localImpactBudget', terms.localImpactBudget);
+  openFraction('terms.unwindImpactBudget', terms.unwindImpactBudget);
+  positiveNumber('terms.blockSeconds', terms.blockSeconds);
+  nonNegativeNumber('terms.arbitrageHalfLifeSeconds', terms.arbitrageHalfLifeSeconds);
   snapshot.positions.forEach((position, i) => {
     const at = `positions[${i}]`;
     nonNegativeUnits(`${at}.notional`, position.notional);
@@ -32,6 +37,12 @@ export function validateSnapshot(snapshot: PolicySnapshot): void {
     // m_eff (1 + target) passes 1 in a fast crash: a requirement above the notional is still a requirement.
     nonNegativeNumber(`${at}.targetFraction`, position.targetFraction);
     fraction(`${at}.pool.fee`, position.pool.fee);
+    positiveNumber(`${at}.oraclePrice`, position.oraclePrice);
+    nonNegativeNumber(`${at}.sigma`, position.sigma);
+    units(`${at}.backstopNotional`, position.backstopNotional);
+    nonNegativeNumber(`${at}.pool.baseReserve`, position.pool.baseReserve);
+    // A constant-product pool holds both sides or neither: one without the other has no price.
+    if ((position.pool.baseReserve > 0) !== (position.pool.quoteReserve > 0n)) fail(`${at}.pool.baseReserve`, `must be > 0 exactly when the quote reserve is (${position.pool.quoteReserve}), not ${position.pool.baseReserve}`);
   });
   snapshot.inFlight.forEach((leg, i) => {
     nonNegativeUnits(`inFlight[${i}].relief`, leg.relief);
@@ -73,6 +84,12 @@ function nonNegativeNumber(field: string, value: number): void {
 export function positiveNumber(field: string, value: number): void {
   nonNegativeNumber(field, value);
   if (value === 0) fail(field, 'must be greater than 0');
+}
+
+/** A budget: strictly between 0 (nothing could ever be done) and 1. */
+function openFraction(field: string, value: number): void {
+  positiveNumber(field, value);
+  if (value >= 1) fail(field, `must be a fraction below 1, not ${value}`);
 }
 
 export function fraction(field: string, value: number): void {

@@ -9,7 +9,8 @@
  * - out of it: the required amount (base units, rounded up by the module) becomes USD by
  *   dividing by 1e6, and the per-market rates (m_eff * (1 + warn), m_eff * (1 + target)) become
  *   fractions with `rateFraction` (one rounding, as the node converts them); they pre-filter and
- *   size actions.
+ *   size actions; and each market's EWMA sigma (per square root of a second), which prices what
+ *   the backstop would hold.
  * The assessment the `relayer` strategy hands the decision core (at risk or not, E, MM, IM and
  * the required amount, all in base units) is the module's.
  * Each chain has its own feeds, so its own market states and table; time is unix seconds from
@@ -78,6 +79,8 @@ export interface ChainRates {
   readonly warn: Float64Array;
   /** m_eff * (1 + target): what the required amount restores. */
   readonly target: Float64Array;
+  /** The module's sigma: EWMA volatility of log returns per square root of a second (not a fraction of notional). */
+  readonly sigma: Float64Array;
 }
 
 export class RiskBridge {
@@ -148,6 +151,7 @@ export class RiskBridge {
     const rates = {
       warn: Float64Array.from(table.markets, (market) => rateFraction(market.warnRate)),
       target: Float64Array.from(table.markets, (market) => rateFraction(market.targetRate)),
+      sigma: Float64Array.from(table.markets, (market) => market.sigma),
     };
     this.rateCache[chain] = rates;
     return rates;

@@ -27,7 +27,8 @@ describe('the node config', () => {
     const config = await resolveNodeConfig({ value: valid, source: 'node.json', env });
     expect(config.redis.url).toBe('redis://127.0.0.1:6379');
     expect(config.chains[0]?.confirmations).toBe(1);
-    expect(config.queues.concurrency).toEqual({ shortfalls: 64, plans: 32, legs: 16, deliveries: 16, reconcile: 1, sweeps: 1 });
+    expect(config.queues.concurrency).toEqual({ shortfalls: 64, plans: 32, legs: 16, deliveries: 16, reconcile: 1, sweeps: 1, unwinds: 1 });
+    expect(config.unwind).toEqual({ enabled: true, everyMs: 5_000, minTradeUsd: 10 });
     const tuned = await resolveNodeConfig({ value: { ...valid, queues: { concurrency: { legs: 4 } } }, source: 'node.json', env });
     expect(tuned.queues.concurrency).toMatchObject({ legs: 4, shortfalls: 64 });
     expect(config.secrets.relayerKey).toBe(KEY);
@@ -51,6 +52,7 @@ describe('the node config', () => {
     [{ ...valid, http: { port: 70000 } }, env, 'node.json: http.port'],
     [{ ...valid, queues: { concurrency: { plans: 0 } } }, env, 'node.json: queues.concurrency.plans: must be at least 1'],
     [{ ...valid, messaging: { wormhole: { vaaSource: 'wormholescan' } } }, env, 'node.json: messaging.wormhole.apiUrl'],
+    [{ ...valid, unwind: { minTradeUsd: 0 } }, env, 'node.json: unwind.minTradeUsd'],
     [valid, { ...env, RELAYER_PRIVATE_KEY: undefined }, 'RELAYER_PRIVATE_KEY is not set'],
     [valid, { ...env, RELAYER_PRIVATE_KEY: '0x1234' }, 'RELAYER_PRIVATE_KEY must be a 0x-prefixed 32-byte hex private key'],
     [valid, { ...env, RELAYER_DVN_PRIVATE_KEY_FILE: '/no/such/key' }, 'RELAYER_DVN_PRIVATE_KEY_FILE: cannot read /no/such/key: ENOENT'],

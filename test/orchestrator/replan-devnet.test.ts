@@ -255,7 +255,7 @@ describe('a leg refused by its destination', () => {
     const state = (await episodeStates(ledger.db, [shortfallId])).get(shortfallId);
     if (!state) throw new Error('the episode is not in the ledger');
     // The account has no position: no market's target fraction is asked for.
-    const world = await handMadeWorld(h, sources()).worldFor({ chainId: h.alpha.chainId, account, targetFraction: () => 0 });
+    const world = await handMadeWorld(h, sources()).worldFor({ chainId: h.alpha.chainId, account, targetFraction: () => 0, sigma: () => 0 });
     const snapshot = nodeSnapshot({ state, world, chainKey: h.alpha.key, terms: defaultPolicySettings, latencySeconds: defaultPolicySettings.latencySeconds, now: new Date() });
     expect(snapshot.avoid).toEqual([{ chainId: h.beta.chainId, kind: 'collateral', transport: refused }]);
     const routeFor = (avoid: typeof snapshot.avoid) => {

@@ -111,7 +111,7 @@ const LEG_GAS = { source: 250_000n, destination: 300_000n } as const;
 const chainWorld = (nativeUsd: number) => new ChainWorld({ context, nativeUsd: () => nativeUsd, latencySeconds: { layerzero: 30, wormhole: 60 }, gas: LEG_GAS });
 
 /** What the plan job asks the world for an account on alpha (m_eff the static fraction, the node's target). */
-const onAlpha = (account: Address): WorldRequest => ({ chainId: h.alpha.chainId, account, targetFraction: (_market, m) => m * (1 + defaultPolicySettings.target) });
+const onAlpha = (account: Address): WorldRequest => ({ chainId: h.alpha.chainId, account, targetFraction: (_market, m) => m * (1 + defaultPolicySettings.target), sigma: () => defaultPolicySettings.sigmaPrior });
 
 /**
  * The world read from the chains with gas priced low (the devnet's ether is worth 1 USD here):
@@ -215,7 +215,7 @@ describe('the world read from the chains', () => {
     // The core sees one option per source: the same surplus over two transports is one capacity,
     // over its cheapest route, wait included.
     const riskPerSecond = 0.01;
-    const chosen = policyOptions({ snapshot: snapshotOf(traderAddress(0), zero, usd('100')), riskPerSecond });
+    const chosen = policyOptions({ snapshot: snapshotOf(traderAddress(0), zero, usd('100')), riskPerSecond, needUsd: 100 });
     expect(chosen.map(({ option }) => option.id.split(':').slice(0, 2).join(':')).sort()).toEqual(['collateral:beta', 'collateral:gamma']);
     for (const { option } of chosen) {
       const source = collateral.find((s) => option.id.startsWith(`collateral:${s.key}:`));
@@ -497,7 +497,7 @@ describe('choosing between two chains\' surplus by what their gas costs', () => 
         expect(costOf(candidates, cheap, transport)).toBeLessThan(costOf(candidates, dear, transport));
       }
       // The core sees one option per chain, and `cheap`'s, wait included, is the cheaper.
-      const options = policyOptions({ snapshot: snapshotOf(account, candidates, required), riskPerSecond }).map(({ option }) => option);
+      const options = policyOptions({ snapshot: snapshotOf(account, candidates, required), riskPerSecond, needUsd: usdOf(required) }).map(({ option }) => option);
       const [fromCheap, fromDear] = [cheap, dear].map((chain) => options.find((o) => o.id.startsWith(`collateral:${chain.key}:`)));
       if (!fromCheap || !fromDear) throw new Error(`offered ${options.map((o) => o.id).join(', ')}`);
       expect(options).toHaveLength(2);

@@ -42,7 +42,11 @@ const OBSERVED_BLOCK = 100n;
  *   required = 81.25 USD. A takeover of x relieves x (5/64 - 1/64) = x / 16, so 1 300 USD of
  *   notional, for which the vault commits x IM = 162.5 USD of margin: one liquidity leg.
  */
-const POLICY = { ...defaultPolicySettings, target: 0.25 };
+/*
+ * No volatility priced (sigma 0): a takeover carries no risk price, and the account cannot be
+ * expected to fall to maintenance, so no local reduction is waited for instead (issue 14).
+ */
+const POLICY = { ...defaultPolicySettings, target: 0.25, sigmaPrior: 0 };
 const M_EFF = 0.0625;
 const HEALTH = { equity: 700_000_000n, maintenance: 625_000_000n, initial: 1_250_000_000n } as const;
 const REQUIRED = 81_250_000n;
@@ -62,7 +66,11 @@ const position = (request: WorldRequest): PolicyPosition => ({
   initialFraction: 0.125,
   targetFraction: request.targetFraction(MARKET, 0.0625),
   penalty: 0.015625,
-  pool: { quoteReserve: 1_000_000_000_000n, fee: 0 },
+  oraclePrice: 2_000,
+  sigma: request.sigma(MARKET, 0.0625),
+  backstopNotional: 0n,
+  // The engine's AMM: 500 units and 1,000,000 USD, at the oracle.
+  pool: { quoteReserve: 1_000_000_000_000n, baseReserve: 500, fee: 0 },
 });
 
 interface Vault {

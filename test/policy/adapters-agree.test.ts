@@ -31,7 +31,13 @@
  *   seconds, and the test checks that they do.
  * - pools: the simulator keeps a pool as k = depth^2 / P0 in floats, so its USD reserve can read a
  *   base unit under the depth (2,000,000 at 29,000 reads 1,999,999.999999); the prices here keep
- *   it exact. Its pools may charge a fee the engine's AMM does not have: fee-free here.
+ *   it exact. Its base reserve is sqrt(k / P), the node's the engine's depth at 18 decimals: the
+ *   two can be an ulp apart, so it is compared to 12 significant digits. Its pools may charge a
+ *   fee the engine's AMM does not have: fee-free here; and they sit off the oracle after trades,
+ *   where the engine's AMM is re-centred on the oracle at every trade: at the oracle here.
+ * - sigma: the simulator's is its risk module's EWMA (here its prior, no round seen yet), the
+ *   node's the configured prior where the watcher's m_eff shows no more (revision-planner.ts):
+ *   both the square root of varianceFromAnnualVolatility of the situation's volatility.
  * - `avoid`: only the node has failed routes; none here.
  * Everything else is compared to the bit, target fractions included: both adapters turn the risk
  * module's m_eff (1 + target) rate into a double with one `rateFraction`, and one unit in the last
@@ -41,7 +47,7 @@
 import type { Address, Hash } from 'viem';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { VALUE_SCALE, WAD } from '../../chains/protocol/units.js';
-import { rateFraction } from '../../relayer/risk/index.js';
+import { rateFraction, varianceFromAnnualVolatility } from '../../relayer/risk/index.js';
 import type { DecisionRecord, EpisodeState, RecordSettlementParameters } from '../../db/index.js';
 import { sourceKey, type AccountWorld, type WorldRequest } from '../../relayer/orchestrator/chain-world.js';
 import { revisionPlanner } from '../../relayer/orchestrator/revision-planner.js';
@@ -82,6 +88,10 @@ interface MarketSpec {
   readonly poolUsd: number;
 }
 const ETH: MarketSpec = { id: 'ETH-USD', maintenance: 0.05, initial: 0.1, penalty: 0.02, poolUsd: 1_000_000 };
+/** The simulator's default impact budgets (scenario schema), the node configured alike. */
+const BUDGETS = { localImpactBudget: 0.02, unwindImpactBudget: 0.01 };
+/** tinyScenario's arbitrage half-life. */
+const HALF_LIFE_SECONDS = 60;
 const BTC: MarketSpec = { id: 'BTC-USD', maintenance: 0.05, initial: 0.1, penalty: 0.02, poolUsd: 2_000_000 };
 
 /** The core's terms as the simulator fixes them (a 1 USD minimum action, no charge for the vault's margin, one step home); the node is configured alike. */
@@ -101,12 +111,17 @@ interface Situation {
   readonly surplus?: Readonly<Partial<Record<number, number>>>;
   /** Each other chain's vault reserve, USD, as it is now. */
   readonly vaults?: Readonly<Partial<Record<number, number>>>;
+  /** The annual volatility of every market (the simulator's prior and floor, the node's prior); default 1e-4, negligible. */
+  readonly annualVolatility?: number;
+  /** The home backstop's own position per market (signed size), absorbed earlier and still held. */
+  readonly backstop?: Readonly<Partial<Record<number, number>>>;
   /** Legs sent to the account one step ago and not landed. */
   readonly inFlight?: readonly { readonly kind: 'collateral' | 'liquidity'; readonly source: number; readonly transport: TransportName; readonly relief: bigint; readonly amountUsd: number }[];
 }
 
 const marketsOf = (s: Situation) => s.markets ?? [ETH, BTC];
 const riskOf = (s: Situation) => s.risk ?? { warn: 0.5, target: 1 };
+const volatilityOf = (s: Situation) => s.annualVolatility ?? 1e-4;
 const units = (usdAmount: number): bigint => BigInt(Math.round(usdAmount * 1e6));
 const toWad = (fraction: number): bigint => BigInt(Math.round(fraction * 1e18));
 const SENT_SECONDS_AGO = STEP_SECONDS;
@@ -182,10 +197,13 @@ function nodeWorld(s: Situation, request: WorldRequest): AccountWorld {
   const levels = levelsOf(s);
   const markets = marketsOf(s);
   const marketReads = new Map<string, { price: bigint; size: bigint }>();
+  const sizeUnits = (size: number): bigint => BigInt(Math.round(size * 1e6)) * 10n ** 12n;
   const positions = s.positions.map(({ market, size }) => {
     const spec = markets[market] ?? ETH;
     const price = BigInt(Math.round((s.prices[market] ?? 0) * 1e8));
-    const signed = BigInt(Math.round(size * 1e6)) * 10n ** 12n;
+    const signed = sizeUnits(size);
+    // The engine's AMM: its depth (base units at 18 decimals) and depth x price of quote.
+    const depth = BigInt(Math.round((spec.poolUsd / (s.prices[market] ?? 1)) * 1e18));
     marketReads.set(spec.id, { price, size: signed });
     const abs = signed < 0n ? -signed : signed;
     const fraction = (value: number) => Number(toWad(value)) / Number(WAD);
@@ -197,7 +215,10 @@ function nodeWorld(s: Situation, request: WorldRequest): AccountWorld {
       initialFraction: fraction(spec.initial),
       targetFraction: request.targetFraction(spec.id, fraction(spec.maintenance)),
       penalty: fraction(spec.penalty),
-      pool: { quoteReserve: units(spec.poolUsd), fee: 0 },
+      oraclePrice: Number(price) / 1e8,
+      sigma: request.sigma(spec.id, fraction(spec.maintenance)),
+      backstopNotional: (sizeUnits(s.backstop?.[market] ?? 0) * price) / VALUE_SCALE,
+      pool: { quoteReserve: units(spec.poolUsd), baseReserve: Number(depth) / 1e18, fee: 0 },
     };
   });
   const routes = (source: number): PolicyRoute[] =>
@@ -232,7 +253,18 @@ async function nodeTurn(s: Situation, core: (snapshot: PolicySnapshot) => Policy
   let kept: DecisionRecord | undefined;
   const planner = revisionPlanner({
     worldSource: { worldFor: async (request) => nodeWorld(s, request) },
-    policy: { ...TERMS, target: riskOf(s).target, latencySeconds: LATENCY },
+    policy: {
+      ...TERMS,
+      ...BUDGETS,
+      target: riskOf(s).target,
+      latencySeconds: LATENCY,
+      // The watchers' risk math as the simulator's: z 3, no action time; its volatility prior.
+      z: 3,
+      actionSeconds: 0,
+      sigmaPrior: Math.sqrt(varianceFromAnnualVolatility(volatilityOf(s))),
+      blockSeconds: STEP_SECONDS,
+      arbitrageHalfLifeSeconds: HALF_LIFE_SECONDS,
+    },
     chainKeys: new Map(CHAINS.map((chain, id) => [id, chain.key])),
     recordPlans: async (record) => {
       recorded = record;
@@ -268,13 +300,14 @@ function runState(s: Situation): RunState {
       maintenance: market.maintenance,
       initial: market.initial,
       penalty: market.penalty,
-      annualVolatility: 1e-4,
+      annualVolatility: volatilityOf(s),
       oracle: { deviation: 0, heartbeatSeconds: 3600 },
     }));
     input.chains = CHAINS.map((chain, id) => ({ key: chain.key, gasUsd: chain.gasUsd, vaultReserveUsd: s.vaults?.[id] ?? 0, accountShare: id === HOME ? 1 : 0, pools, transports }));
     input.pricePaths = Object.fromEntries(markets.map((market) => [market.id, { type: 'points' as const, points: [{ atSeconds: 0, level: 1 }] }]));
     input.population.leverage = { median: 2, spread: 0.3, max: 5 };
-    input.strategies = { relayer: { actionSeconds: 0, volatilityFloor: 1e-4, warn, target, riskPerSecondPerUsd: TERMS.riskPerSecondPerUsd } };
+    input.strategies = { relayer: { actionSeconds: 0, volatilityFloor: volatilityOf(s), warn, target, riskPerSecondPerUsd: TERMS.riskPerSecondPerUsd } };
+    input.impact = { arbitrageHalfLifeSeconds: HALF_LIFE_SECONDS };
   });
   const world = new World(
     scenario,
@@ -283,6 +316,7 @@ function runState(s: Situation): RunState {
   const remote = Object.entries(s.surplus ?? {}).map(([chain, amount]) => ({ chain: Number(chain), amount: amount ?? 0 }));
   const book = bookFromAccounts([{ home: HOME, collateral: s.collateral, positions: s.positions, remote, optedIn: s.surplus !== undefined }]);
   const vault = new Vault({ reserves: scenario.chains.map((chain) => chain.vaultReserveUsd), marketCount: world.marketCount, initialFractions: scenario.markets.map((market) => market.initial) });
+  for (const [market, size] of Object.entries(s.backstop ?? {})) vault.trade({ slot: world.slot(HOME, Number(market)), size: size ?? 0, price: s.prices[Number(market)] ?? 0 });
   return {
     scenario,
     world,
@@ -314,7 +348,7 @@ function simulatorSnapshot(s: Situation): PolicySnapshot {
   const bridge = new RiskBridge(state.scenario);
   const { world } = state;
   const assessment = bridge.assess({ book: state.book, account: 0, time: world.time });
-  return simulatedSnapshot({ state, account: 0, assessment, targetRates: bridge.rates(HOME, world.time).target, inFlight: arrivalsOf(s, state) });
+  return simulatedSnapshot({ state, account: 0, assessment, rates: bridge.rates(HOME, world.time), inFlight: arrivalsOf(s, state) });
 }
 
 /** The relayer strategy acting on the account (no leg in flight: its queue starts empty), with `core` as its decision core; returns the first decision and the state after. */
@@ -340,13 +374,25 @@ function simulatorTurn(s: Situation, core: (snapshot: PolicySnapshot) => PolicyD
 // ---------------------------------------------------------------------------------------------
 // Comparing.
 
-const TERM_FIELDS = ['riskPerSecondPerUsd', 'minAction', 'liquidityRate', 'homeGasUsd', 'homeLatencySeconds'] as const;
+const TERM_FIELDS = [
+  'riskPerSecondPerUsd',
+  'minAction',
+  'liquidityRate',
+  'homeGasUsd',
+  'homeLatencySeconds',
+  'z',
+  'localImpactBudget',
+  'unwindImpactBudget',
+  'blockSeconds',
+  'arbitrageHalfLifeSeconds',
+] as const;
 
 /** The snapshot with only the differences by design (see the top) taken out. */
 function comparable(snapshot: PolicySnapshot) {
-  const { account: _label, terms, sources, ...rest } = snapshot;
+  const { account: _label, terms, sources, positions, ...rest } = snapshot;
   return {
     ...rest,
+    positions: positions.map((position) => ({ ...position, pool: { ...position.pool, baseReserve: Number(position.pool.baseReserve.toPrecision(12)) } })),
     terms: Object.fromEntries(TERM_FIELDS.map((field) => [field, terms[field]])),
     sources: sources.filter((source) => source.capacity > 0n).sort((a, b) => a.kind.localeCompare(b.kind) || a.chainId - b.chainId),
   };
@@ -425,6 +471,38 @@ const CASES: readonly Case[] = [
       expect(usdOf(leg?.relief ?? 0n)).toBeCloseTo(350, 5);
       expect(leg?.kind === 'liquidity' ? usdOf(leg.absorbNotional) : 0).toBeCloseTo(4375, 5);
     },
+  },
+  {
+    // Issue 14: the plan-with-liquidity account in an 80% (annual) market: sigma = 0.8 / sqrt(31,536,000)
+    // = 1.4246e-4 per square root of a second. The backstop holds nothing. Unwinding through the 1,000,000
+    // USD pool at 1% a step (60 s), arbitrage halving the gap each step: a step sells from a 0.5% gap back
+    // to 1%, 1e6 (1 / sqrt(0.99) - 1) - 1e6 (1 / sqrt(0.995) - 1) = 2,528.6 USD, 42.14 USD/s. The takeover
+    // of 4,375 then takes T = 4,375 / 42.14 = 103.8 s to unwind: risk 3 x 1.4246e-4 x sqrt(103.8) x 4,375
+    // = 19.0 USD; with its penalty (0.25 x 350 = 87.5), fixed cost 1.3 and wait 0.0001 x 350 x 120 = 4.2:
+    // about 112. The local reduction once ETH falls to maintenance: 87.5 plus slippage 350^2 / (1e6 x 0.08^2)
+    // = 19.1, 0.1 of gas, and the wait for the fall, a 3-sigma move of 9,500 eating the 125 of margin above
+    // maintenance: (125 / (3 x 1.4246e-4 x 9,500))^2 = 948 s plus the step, 0.0001 x 350 x 1,008 = 35.3:
+    // about 142. The takeover is cheaper: planned, as with a quiet market.
+    name: 'plan with liquidity, volatile market, empty backstop: the takeover, its risk priced',
+    situation: { ...ETH_AT_950, collateral: 1100, vaults: { [BETA]: 5000 }, annualVolatility: 0.8 },
+    levels: { equity: 600_000_000n, maintenance: 475_000_000n, initial: 950_000_000n, required: 350_000_000n, atRisk: true },
+    inFlight: [],
+    check: (decision) => {
+      const leg = onlyLeg(decision, 'plan', { kind: 'liquidity', sourceChainId: BETA, transport: 'layerzero', marketId: 'ETH-USD' });
+      expect(leg?.kind === 'liquidity' ? usdOf(leg.absorbNotional) : 0).toBeCloseTo(4375, 5);
+      // The planner's cost: 87.5 + 19.0 (the risk, fitted at exactly this takeover) + 1.3 + 4.2.
+      expect(decision.kind === 'plan' ? decision.plan.totalCost : 0).toBeCloseTo(87.5 + 19.05 + 1.3 + 4.2, 0);
+    },
+  },
+  {
+    // The same, but the home backstop already holds 500 ETH long (475,000 USD) it absorbed earlier: a
+    // takeover queues behind it, T = (475,000 + 4,375) / 42.14 = 11,376 s, risk 3 x 1.4246e-4 x
+    // sqrt(11,376) x 4,375 = 199 USD: about 292 against the local reduction's 142. Left to it.
+    name: 'none: a takeover behind a large backstop book costs more than a later local reduction',
+    situation: { ...ETH_AT_950, collateral: 1100, vaults: { [BETA]: 5000 }, annualVolatility: 0.8, backstop: { 0: 500 } },
+    levels: { equity: 600_000_000n, maintenance: 475_000_000n, initial: 950_000_000n, required: 350_000_000n, atRisk: true },
+    inFlight: [],
+    check: (decision) => expect(decision).toEqual({ kind: 'none', reason: 'left to a local reduction', need: 350_000_000n, uncovered: 0n }),
   },
   {
     // At 930: E = 1,100 - 700 = 400 below MM = 465, and nothing lands within a step (LayerZero takes two):
@@ -519,7 +597,18 @@ describe('the node and the simulator hand the core the same snapshot of the same
       expect(snapshot.assessment).toEqual({ atRisk, ...money });
       expect(snapshot.inFlight).toEqual(inFlight);
       expect(snapshot.chainId).toBe(HOME);
-      for (const position of snapshot.positions) expect(position.targetFraction).toBeCloseTo(0.1, 15);
+      for (const position of snapshot.positions) {
+        expect(position.targetFraction).toBeCloseTo(0.1, 15);
+        // The new fields (issue 14), by hand: the oracle, the pool's base reserve (quote / price: the
+        // pool at the oracle), the backstop's book (size x price), the volatility prior as sigma.
+        const m = marketsOf(situation).findIndex((spec) => spec.id === position.marketId);
+        const price = situation.prices[m] ?? 0;
+        expect(position.oraclePrice).toBe(price);
+        expect(position.pool.baseReserve).toBeCloseTo((marketsOf(situation)[m]?.poolUsd ?? 0) / price, 9);
+        expect(position.backstopNotional).toBe(units((situation.backstop?.[m] ?? 0) * price));
+        expect(position.sigma).toBe(Math.sqrt(varianceFromAnnualVolatility(volatilityOf(situation))));
+      }
+      expect(snapshot.terms).toMatchObject({ z: 3, localImpactBudget: 0.02, unwindImpactBudget: 0.01, blockSeconds: STEP_SECONDS, arbitrageHalfLifeSeconds: HALF_LIFE_SECONDS });
     }
     // ...and the two agree on every field the core reads.
     expect(comparable(node.snapshot)).toEqual(comparable(simulated));

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decide, type PolicyDecision, type PolicyLeg, type PolicySnapshot, type PolicySource } from '../../relayer/policy/index.js';
-import { oneLong, usd } from './generators.js';
+import { ORACLE_PRICE, oneLong, poolAt, usd } from './generators.js';
 
 const legsOf = (decision: PolicyDecision): readonly PolicyLeg[] => (decision.kind === 'none' ? [] : decision.legs);
 const usdOf = (units: bigint): number => Number(units) / 1e6;
@@ -82,7 +82,7 @@ describe('the home action', () => {
     { long: true, pool: 100_000 },
     { long: false, pool: 5_000 },
   ])('never deepens the maintenance shortfall when no partial close restores it (%o)', ({ long, pool }) => {
-    const snapshot = oneLong({ equityUsd: 400, position: { long, pool: { quoteReserve: usd(pool), fee: 0 } } });
+    const snapshot = oneLong({ equityUsd: 400, position: { long, pool: poolAt({ quoteUsd: pool, oraclePrice: ORACLE_PRICE }) } });
     const decision = decide(snapshot);
     for (const leg of legsOf(decision)) {
       if (leg.kind !== 'local') continue;
@@ -199,5 +199,129 @@ describe('a liquidity leg', () => {
     const absorbed = legsOf(decision).reduce((sum, leg) => sum + (leg.kind === 'liquidity' ? leg.absorbNotional : 0n), 0n);
     expect(absorbed).toBeGreaterThan(0n);
     expect(absorbed).toBeLessThanOrEqual(usd(5_625) + 1n);
+  });
+});
+
+// Issue 14, item 4 and the README's "sliver": the close is sized at the pool's real price, and paced
+// by the pool. The account of the home-action tests: E = 400, MM = 500, a deficit of 100 USD.
+describe('a home close at the pool as it is', () => {
+  /**
+   * The smallest long close x restoring a deficit D into a pool off the oracle (quote reserve Y, base
+   * reserve worth Yo at the oracle, no fee): with a = m - penalty and G = Yo - Y, the close frees
+   * a x - x (G + x) / (Yo + x) of E - MM, so x is the smaller root of
+   *   (1 - a) x^2 - (a Yo - G - D) x + D Yo = 0,  x = 2 D Yo / (B + sqrt(B^2 - 4 (1 - a) D Yo)), B = a Yo - G - D.
+   * (G = 0 is the engine's closed form above.)
+   */
+  const restoringClose = (params: { deficit: number; y: number; yo: number; a: number }): number => {
+    const { deficit: D, y, yo, a } = params;
+    const b = a * yo - (yo - y) - D;
+    return (2 * D * yo) / (b + Math.sqrt(b * b - 4 * (1 - a) * D * yo));
+  };
+
+  it('is sized with the pool 1% under the oracle, as the engine (and the simulated pool) fill it', () => {
+    // The pool's 10,000,000 USD of quote at 990: 10,101.01 units, worth Yo = 10,101,010.1 at the oracle.
+    const decision = decide(oneLong({ equityUsd: 400, position: { pool: poolAt({ quoteUsd: 10_000_000, oraclePrice: ORACLE_PRICE, poolToOracle: 0.99 }) } }));
+    expect(decision.kind).toBe('home');
+    const x = usdOf(legsOf(decision)[0]?.amount ?? 0n);
+    // B = 303,030.3 - 101,010.1 - 100 = 201,920.2, x = 5,128.8 USD: half as much again as the 3,371.2
+    // the pool at the oracle would need, which left the account a sliver short before.
+    const expected = restoringClose({ deficit: 100.000004, y: 10_000_000, yo: 10_000_000 / 0.99, a: 0.03 });
+    expect(expected).toBeCloseTo(5128.8, 0);
+    expect(x).toBeCloseTo(expected, 4);
+    // Closed into that pool it restores maintenance: 400 - 0.02 x - (x - Y x / (Yo + x)) >= 500 - 0.05 x.
+    const proceeds = (10_000_000 * x) / (10_000_000 / 0.99 + x);
+    expect(400 - 0.02 * x - (x - proceeds)).toBeGreaterThanOrEqual(500 - 0.05 * x - 1e-6);
+  });
+
+  // A 0.05% budget: from a pool at the oracle a long may sell until the price is 0.9995 of it,
+  // Yo (1 / sqrt(0.9995) - 1) = 10,000,000 x 2.50094e-4 = 2,500.94 USD, under the 3,371.2 that restores maintenance.
+  const paced = (poolToOracle: number, extra: Partial<PolicySnapshot> = {}) =>
+    decide(
+      oneLong({
+        equityUsd: 400,
+        position: { pool: poolAt({ quoteUsd: 10_000_000, oraclePrice: ORACLE_PRICE, poolToOracle }) },
+        terms: { ...oneLong({ equityUsd: 400 }).terms, localImpactBudget: 0.0005 },
+        ...extra,
+      }),
+    );
+
+  it('closes only what keeps the pool within its impact budget, and says so', () => {
+    const decision = paced(1);
+    expect(decision.kind).toBe('home');
+    expect(usdOf(legsOf(decision)[0]?.amount ?? 0n)).toBeCloseTo(10_000_000 * (1 / Math.sqrt(0.9995) - 1), 3);
+    expect(decision.kind === 'home' ? decision.reason : '').toContain("the pool's impact budget lets 2500.94 of the 3371.20 USD close go now");
+  });
+
+  it('takes the room left once arbitrage gave back at least half of it, and waits for the pool below that', () => {
+    // Pool at 0.9998 of the oracle (Y = 1e7, so Yo = 1e7 / 0.9998): room Yo (sqrt(0.9998 / 0.9995) - 1) =
+    // 1,500.5 USD, more than half of a restored pool's 2,500.9 (restored: both reserves worth sqrt(Y Yo)).
+    const yo = 10_000_000 / 0.9998;
+    const room = yo * (Math.sqrt(0.9998 / 0.9995) - 1);
+    const restored = Math.sqrt(10_000_000 * yo) * (1 / Math.sqrt(0.9995) - 1);
+    expect(room).toBeGreaterThan(restored / 2);
+    const some = paced(0.9998);
+    expect(some.kind).toBe('home');
+    expect(usdOf(legsOf(some)[0]?.amount ?? 0n)).toBeCloseTo(room, 3);
+    // At 0.9997: room 1,000.4 USD, under half: no sliver now; nothing else can act, so it waits.
+    expect(paced(0.9997)).toEqual({ kind: 'none', reason: 'waiting for the pool to recover', need: usd(200), uncovered: 0n });
+    // With the account's surplus elsewhere, the plan does not wait: it brings that.
+    const planned = paced(0.9997, { sources: [collateral(2, 1_000, [lz(1)])] });
+    expect(planned).toMatchObject({ kind: 'plan', need: usd(200) });
+    expect(legsOf(planned).map((leg) => leg.kind)).toEqual(['collateral']);
+    // Past the budget altogether (0.999): no room at all.
+    expect(paced(0.999).kind).toBe('none');
+  });
+});
+
+// Issue 14, item 1: a takeover's cost carries the risk of holding what it absorbs until unwound.
+// E = 550 (above MM 500, below IM 1,000): need 50, a takeover of 50 / (0.06 - 0.02) = 1,250 USD.
+describe('a takeover priced with its risk', () => {
+  /**
+   * sigma 1e-4 per square root of a second, z 3; the backstop unwinds through the 10,000,000 USD pool
+   * at 1% a block (12 s), arbitrage restoring it by the next: 1e7 (1 / sqrt(0.99) - 1) = 50,378.4 USD
+   * a block, 4,198.2 USD a second. The price of waiting 0.001 per USD and second, so that leaving it
+   * to a local reduction (the wait for a 3-sigma move of 10,000 to eat the 50 above maintenance,
+   * (50 / 3)^2 = 277.8 s, costs 0.001 x 50 x 289.8 = 14.5) is dearer than the takeover.
+   */
+  const priced = (backstopUsd: number, riskPerSecondPerUsd = 0.001) =>
+    decide(
+      oneLong({
+        equityUsd: 550,
+        position: { sigma: 1e-4, backstopNotional: usd(backstopUsd) },
+        sources: [vault(2, 1_000)],
+        terms: { ...oneLong({ equityUsd: 550 }).terms, z: 3, riskPerSecondPerUsd },
+      }),
+    );
+  const rate = (10_000_000 * (1 / Math.sqrt(0.99) - 1)) / 12;
+  // Penalty 0.02 / 0.04 x 50 = 25, the route's 1 USD, its 30 s wait 0.001 x 50 x 30 = 1.5.
+  const withoutRisk = 25 + 1 + 1.5;
+
+  it('adds z sigma sqrt(T) x to the planned cost, T the seconds to unwind it', () => {
+    const decision = priced(0);
+    expect(legsOf(decision).map((leg) => leg.kind)).toEqual(['liquidity']);
+    // T = 1,250 / 4,198.2 = 0.298 s: 3 x 1e-4 x sqrt(0.298) x 1,250 = 0.205 USD.
+    const risk = 3 * 1e-4 * Math.sqrt(1_250 / rate) * 1_250;
+    expect(risk).toBeCloseTo(0.205, 3);
+    expect(decision.kind === 'plan' ? decision.plan.totalCost : 0).toBeCloseTo(withoutRisk + risk, 6);
+  });
+
+  it('queues it behind what the backstop holds on that side, and nets it against the other side', () => {
+    // 1,000,000 USD long held: T = 1,001,250 / 4,198.2 = 238.5 s, risk 3e-4 x 15.44 x 1,250 = 5.79 USD.
+    const behind = priced(1_000_000);
+    const risk = 3 * 1e-4 * Math.sqrt(1_001_250 / rate) * 1_250;
+    expect(risk).toBeCloseTo(5.79, 2);
+    expect(behind.kind === 'plan' ? behind.plan.totalCost : 0).toBeCloseTo(withoutRisk + risk, 6);
+    // Short 1,000,000: the long it absorbs only shrinks that book, nothing to unwind, no risk.
+    const netted = priced(-1_000_000);
+    expect(netted.kind === 'plan' ? netted.plan.totalCost : 0).toBeCloseTo(withoutRisk, 9);
+  });
+
+  it('is left to a local reduction where that is cheaper in expectation', () => {
+    // No price of waiting: the local reduction once E falls to MM costs 0.5 of gas + 0.02 / 0.04 x 50 = 25
+    // (+ slippage 50^2 / (1e7 x 0.04^2) = 0.16), against the takeover's 25 + 1 + 0.2.
+    expect(priced(0, 0)).toEqual({ kind: 'none', reason: 'left to a local reduction', need: usd(50), uncovered: 0n });
+    // Deferred or not, never both a takeover and nothing: the quiet market (sigma 0) cannot fall to maintenance, so no deferral.
+    const quiet = decide(oneLong({ equityUsd: 550, sources: [vault(2, 1_000)] }));
+    expect(legsOf(quiet).map((leg) => leg.kind)).toEqual(['liquidity']);
   });
 });

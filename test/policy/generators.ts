@@ -33,6 +33,10 @@ function randomPosition(random: SeededRandom, i: number): PolicyPosition {
   const effective = random.chance(0.7) ? maintenanceFraction : maintenanceFraction * random.between(1, 3);
   const targetFraction = Math.min(0.95, effective * (1 + random.between(0.05, 0.5)));
   const notionalUsd = Math.exp(random.between(Math.log(10), Math.log(1e6)));
+  const oraclePrice = random.pick([1, 30, 3_000, 60_000]);
+  const quoteUsd = notionalUsd * Math.exp(random.between(Math.log(0.5), Math.log(200)));
+  // The pool at the oracle half the time, otherwise off it as trades leave it (mostly below: sales).
+  const poolToOracle = random.chance(0.5) ? 1 : random.between(0.9, 1.05);
   return {
     marketId: `M${i}`,
     notional: usd(notionalUsd),
@@ -41,8 +45,19 @@ function randomPosition(random: SeededRandom, i: number): PolicyPosition {
     initialFraction,
     targetFraction,
     penalty,
-    pool: { quoteReserve: usd(notionalUsd * Math.exp(random.between(Math.log(0.5), Math.log(200)))), fee: random.pick([0, 0.0005, 0.003, 0.01]) },
+    oraclePrice,
+    // From a quiet market to a crash (1e-3 per square root of a second is about 560% a year).
+    sigma: random.pick([0, 1e-5, 1e-4, 1e-4, 5e-4, 1e-3]),
+    // The backstop holds nothing, or up to 50 times the position on either side.
+    backstopNotional: random.chance(0.5) ? 0n : usd(notionalUsd * random.between(-50, 50)),
+    pool: poolAt({ quoteUsd, oraclePrice, poolToOracle, fee: random.pick([0, 0.0005, 0.003, 0.01]) }),
   };
+}
+
+/** A pool of `quoteUsd` quote reserve whose price is `poolToOracle` times the oracle: base reserve quote / price. */
+export function poolAt(params: { quoteUsd: number; oraclePrice: number; poolToOracle?: number; fee?: number }): PolicyPosition['pool'] {
+  const price = params.oraclePrice * (params.poolToOracle ?? 1);
+  return { quoteReserve: usd(params.quoteUsd), baseReserve: params.quoteUsd / price, fee: params.fee ?? 0 };
 }
 
 function randomRoutes(random: SeededRandom): PolicyRoute[] {
@@ -95,9 +110,36 @@ export function randomSnapshot(random: SeededRandom, id: string): PolicySnapshot
       liquidityRate: random.pick([0, 0.001, 0.01, 0.05]),
       homeGasUsd: random.between(0.05, 5),
       homeLatencySeconds: random.pick([2, 6, 12, 15]),
+      z: random.pick([0, 1, 3]),
+      localImpactBudget: random.pick([0.005, 0.02, 0.1, 0.5]),
+      unwindImpactBudget: random.pick([0.005, 0.01, 0.05]),
+      blockSeconds: random.pick([2, 12, 60]),
+      arbitrageHalfLifeSeconds: random.pick([0, 60, 300]),
     },
   };
 }
+
+/** The unit tests' asset price (a pool of 10,000,000 USD then holds 10,000 units). */
+export const ORACLE_PRICE = 1_000;
+
+/**
+ * The unit tests' terms: no price of waiting, no minimum, no charge for the vault's margin, a home
+ * action of 0.5 USD mined in 12 s (a block); no volatility priced (z 0: a takeover carries no risk
+ * price unless a test sets one), a 50% pool budget for home closes (pacing only where a test
+ * tightens it), a 1% unwind budget, arbitrage restoring a pool within a block.
+ */
+export const ONE_LONG_TERMS: PolicySnapshot['terms'] = {
+  riskPerSecondPerUsd: 0,
+  minAction: 0n,
+  liquidityRate: 0,
+  homeGasUsd: 0.5,
+  homeLatencySeconds: 12,
+  z: 0,
+  localImpactBudget: 0.5,
+  unwindImpactBudget: 0.01,
+  blockSeconds: 12,
+  arbitrageHalfLifeSeconds: 0,
+};
 
 /** A plain one-position account for hand computations (fractions and pool overridable). */
 export function oneLong(params: { equityUsd: number; notionalUsd?: number; position?: Partial<PolicyPosition> } & Partial<Omit<PolicySnapshot, 'assessment' | 'positions'>>): PolicySnapshot {
@@ -110,7 +152,10 @@ export function oneLong(params: { equityUsd: number; notionalUsd?: number; posit
     initialFraction: 0.1,
     targetFraction: 0.06,
     penalty: 0.02,
-    pool: { quoteReserve: usd(10_000_000), fee: 0 },
+    oraclePrice: ORACLE_PRICE,
+    sigma: 0,
+    backstopNotional: 0n,
+    pool: poolAt({ quoteUsd: 10_000_000, oraclePrice: ORACLE_PRICE }),
     ...overrides,
   };
   return {
@@ -122,7 +167,7 @@ export function oneLong(params: { equityUsd: number; notionalUsd?: number; posit
     inFlight: [],
     sources: [],
     avoid: [],
-    terms: { riskPerSecondPerUsd: 0, minAction: 0n, liquidityRate: 0, homeGasUsd: 0.5, homeLatencySeconds: 12 },
+    terms: ONE_LONG_TERMS,
     ...rest,
   };
 }

@@ -76,6 +76,19 @@ const cases: { what: string; field: string; edit: (s: Loose) => void }[] = [
   { what: 'a negative target fraction', field: 'positions[0].targetFraction', edit: (s) => void (s.positions[0].targetFraction = -0.1) },
   { what: 'a pool fee of 1', field: 'positions[0].pool.fee', edit: (s) => void (s.positions[0].pool.fee = 1) },
   { what: 'a negative fraction', field: 'positions[0].penalty', edit: (s) => void (s.positions[0].penalty = -0.01) },
+  // Issue 14: the pool, the volatility and the backstop's book; the pacing terms.
+  { what: 'an oracle price of 0', field: 'positions[0].oraclePrice', edit: (s) => void (s.positions[0].oraclePrice = 0) },
+  { what: 'a NaN sigma', field: 'positions[0].sigma', edit: (s) => void (s.positions[0].sigma = Number.NaN) },
+  { what: 'a negative sigma', field: 'positions[0].sigma', edit: (s) => void (s.positions[0].sigma = -1e-4) },
+  { what: 'a backstop book as a float', field: 'positions[0].backstopNotional', edit: (s) => void (s.positions[0].backstopNotional = 12.5) },
+  { what: 'a negative base reserve', field: 'positions[0].pool.baseReserve', edit: (s) => void (s.positions[0].pool.baseReserve = -1) },
+  { what: 'a pool with quote and no base', field: 'positions[0].pool.baseReserve', edit: (s) => void (s.positions[0].pool.baseReserve = 0) },
+  { what: 'a missing base reserve', field: 'positions[0].pool.baseReserve', edit: (s) => void delete s.positions[0].pool.baseReserve },
+  { what: 'a negative z', field: 'terms.z', edit: (s) => void (s.terms.z = -3) },
+  { what: 'a home-close budget of 0', field: 'terms.localImpactBudget', edit: (s) => void (s.terms.localImpactBudget = 0) },
+  { what: 'an unwind budget of 1', field: 'terms.unwindImpactBudget', edit: (s) => void (s.terms.unwindImpactBudget = 1) },
+  { what: 'a block of 0 seconds', field: 'terms.blockSeconds', edit: (s) => void (s.terms.blockSeconds = 0) },
+  { what: 'an infinite half-life', field: 'terms.arbitrageHalfLifeSeconds', edit: (s) => void (s.terms.arbitrageHalfLifeSeconds = Number.POSITIVE_INFINITY) },
 ];
 
 describe('a bad snapshot', () => {

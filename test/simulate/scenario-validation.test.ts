@@ -20,7 +20,7 @@ describe('scenario validation', () => {
   it('accepts the fixture and fills the defaults', () => {
     const scenario = parseScenario(tinyScenarioInput(), 'tiny');
     expect(scenario.strategies.closeFactor).toEqual({ closeFactor: 0.5, fullBelowHealth: 0.95, minPositionUsd: 2000, dustUsd: 1000 });
-    expect(scenario.strategies.relayer).toMatchObject({ z: 3, lambda: 0.94, warn: 0.25, target: 0.5, backstopUnwindImpact: 0 });
+    expect(scenario.strategies.relayer).toMatchObject({ z: 3, lambda: 0.94, warn: 0.25, target: 0.5, backstopUnwindImpact: 0, localImpactBudget: 0.02, unwindImpactBudget: 0.01 });
     expect(scenario.population.longShare).toBe(0.5);
   });
 
@@ -36,6 +36,8 @@ describe('scenario validation', () => {
     ['an unknown path type', (s) => void (s.pricePaths = { 'ETH-USD': { type: 'walk' } as never }), "crash.json: pricePaths.ETH-USD.type: Invalid discriminator value. Expected 'points' | 'generator'"],
     ['a target not above warn', (s) => void (s.strategies = { relayer: { warn: 0.3, target: 0.2 } }), 'crash.json: strategies.relayer.target: must be greater than warn (0.3)'],
     ['a fractional step', (s) => void (s.stepSeconds = 0.5), 'crash.json: stepSeconds: must be a whole number of seconds'],
+    ['a home-close budget of 0', (s) => void (s.strategies = { relayer: { localImpactBudget: 0 } }), 'crash.json: strategies.relayer.localImpactBudget: must be in (0, 1)'],
+    ['an unwind budget of 1', (s) => void (s.strategies = { relayer: { unwindImpactBudget: 1 } }), 'crash.json: strategies.relayer.unwindImpactBudget: must be in (0, 1)'],
     ['an unknown transport', (s) => void Object.assign(s.chains[0]?.transports ?? {}, { ccip: { latencySeconds: 1, feeUsd: 1 } }), 'crash.json: chains[0].transports: Unrecognized key: "ccip"'],
   ])('refuses %s, naming the field', (_, edit, message) => {
     expect(errorOf(edit)).toBe(message);

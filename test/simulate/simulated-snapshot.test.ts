@@ -32,12 +32,23 @@ describe('the simulated snapshot', () => {
       avoid: [],
       terms: { riskPerSecondPerUsd: 0.0001, minAction: 1_000_000n, liquidityRate: 0, homeGasUsd: 0.1, homeLatencySeconds: 60 },
     });
+    // Issue 14's terms: the risk module's z (3), the relayer's default budgets (2% a home close, 1% a
+    // step of unwinding), a step between two trades into a pool, the scenario's arbitrage half-life.
+    expect(first?.terms).toMatchObject({ z: 3, localImpactBudget: 0.02, unwindImpactBudget: 0.01, blockSeconds: 60, arbitrageHalfLifeSeconds: 60 });
     const [position, ...others] = first?.positions ?? [];
     expect(others).toEqual([]);
     expect(position).toMatchObject({ marketId: 'ETH-USD', notional: 9_550_000_000n, long: true, maintenanceFraction: 0.05, initialFraction: 0.1, penalty: 0.02, pool: { fee: 0 } });
     expect(position?.targetFraction).toBeCloseTo(0.075, 12);
     // The pool at $955 with k = 1e9: a USD reserve of sqrt(1e9 * 955).
     expect(Number(position?.pool.quoteReserve) / 1e6).toBeCloseTo(Math.sqrt(1e9 * 955), 5);
+    // ...and its base reserve sqrt(k / P): quote over base is the pool's price, here the oracle's.
+    expect(position?.pool.baseReserve).toBeCloseTo(Math.sqrt(1e9 / 955), 9);
+    expect(position?.oraclePrice).toBe(955);
+    // The backstop holds nothing; sigma is the module's EWMA: its prior (1e-4 a year) updated by the
+    // round from 1,000 to 955 over 60 s, lambda 0.94: s2 = 0.94 s2 + 0.06 ln(0.955)^2 / 60.
+    expect(position?.backstopNotional).toBe(0n);
+    const prior = 1e-8 / (365 * 24 * 3600);
+    expect(position?.sigma).toBeCloseTo(Math.sqrt(0.94 * prior + (0.06 * Math.log(0.955) ** 2) / 60), 12);
     // Routes: gas on beta and on alpha plus the message fee; LayerZero's 120 s is two whole steps.
     const routes = [{ transport: 'layerzero', fixedCostUsd: 0.2 + 0.1 + 1, latencySeconds: 120 }];
     expect(first?.sources).toEqual([

@@ -133,6 +133,17 @@ const relayerSchema = z.strictObject({
    * fundamental price.
    */
   backstopUnwindImpact: z.number().min(0, 'must be in [0, 1)').lt(1, 'must be in [0, 1)').default(0),
+  /**
+   * The decision core's pool budget for home closes: a close keeps the pool within this fraction of
+   * the oracle, and the next waits for arbitrage to restore it (issue 14; Hyperliquid's 20% of a
+   * position, then 30 s, is the anchor: a fifth of a large position moves a deep pool about 2%).
+   */
+  localImpactBudget: openFraction.default(0.02),
+  /**
+   * The budget per step at which the core prices unwinding what the backstop absorbs (the risk
+   * of holding it until it is unwound); `backstopUnwindImpact` is what the simulated backstop does.
+   */
+  unwindImpactBudget: openFraction.default(0.01),
 });
 
 export const scenarioSchema = z

@@ -70,7 +70,7 @@ function decideAndApply(params: { context: RelayerContext; decide: DecideFn; acc
   const { book, world } = state;
   const assessment = bridge.assess({ book, account, time: world.time });
   const inFlight = context.arrivals.inFlight(account);
-  const snapshot = simulatedSnapshot({ state, account, assessment, targetRates: bridge.rates(book.home[account] ?? 0, world.time).target, inFlight });
+  const snapshot = simulatedSnapshot({ state, account, assessment, rates: bridge.rates(book.home[account] ?? 0, world.time), inFlight });
   const decision = decide(snapshot);
   record({ context, account, decision, required: assessment.required, inFlight: inFlight.reduce((sum, leg) => sum + leg.relief, 0n) });
   if (decision.kind !== 'none') applyDecision({ context, account, decision });

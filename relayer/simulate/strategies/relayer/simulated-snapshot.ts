@@ -3,22 +3,26 @@
  * and its world, filled from a run's state as the node fills it from the chains and the ledger.
  * Nothing is decided here.
  * - assessment: the node's risk module through the RiskBridge (at risk, E, MM, IM, required);
- * - positions: each open position at its home oracle, with its fractions, m_eff (1 + target),
- *   penalty, and its home pool's USD reserve and fee;
+ * - positions: each open position at its home oracle (and that price), with its fractions,
+ *   m_eff (1 + target), penalty, the module's EWMA sigma of the market, the backstop's inventory
+ *   there (signed notional at the oracle), and its home pool as it is now: USD and base reserves
+ *   (their ratio is the pool's price, off the oracle after trades) and fee;
  * - in flight: every leg sent to the account and not landed, with its relief and seconds to go;
  * - sources: the account's consented surplus on each other chain (collateral), and each OTHER
  *   chain's vault capacity (liquidity; vault-capacity.ts), each with a route per transport the
  *   source chain has: gas on both chains plus the message fee, and the latency the world will
  *   really take (whole steps, at least one);
  * - terms: the scenario's price of waiting, a 1 USD minimum action, no charge for the vault's
- *   margin, the home chain's gas, and one step for a home action.
+ *   margin, the home chain's gas, one step for a home action; the risk module's z, the relayer's
+ *   impact budgets (home closes, pricing the backstop's unwinding), a step between two trades
+ *   into a pool, and the scenario's arbitrage half-life.
  * USD floats become base units with the core's rounding: amounts a source holds down,
  * requirements up.
  * m_eff (1 + target) goes to the core as the module has it, past 1 in a violent crash (the
  * requirement then exceeds the notional), as the node hands it over.
  */
 import { unitsDown, unitsUp, type PolicyPosition, type PolicyRoute, type PolicySnapshot, type PolicySource } from '../../../policy/index.js';
-import type { Assessment } from '../../risk-bridge.js';
+import type { Assessment, ChainRates } from '../../risk-bridge.js';
 import { TRANSPORTS } from '../../scenario/schema.js';
 import type { RunState } from '../../strategy.js';
 import { stepsFor, type Arrival } from './arrivals.js';
@@ -31,12 +35,13 @@ export function simulatedSnapshot(params: {
   state: RunState;
   account: number;
   assessment: Assessment;
-  /** m_eff (1 + target) per market of the account's home chain, now. */
-  targetRates: Float64Array;
+  /** The risk module's m_eff (1 + target) and sigma per market of the account's home chain, now. */
+  rates: ChainRates;
   inFlight: readonly Arrival[];
 }): PolicySnapshot {
-  const { state, account, assessment, targetRates } = params;
-  const { book, world, scenario } = state;
+  const { state, account, assessment, rates } = params;
+  const { book, world, scenario, vault } = state;
+  const settings = scenario.strategies.relayer;
   const home = book.home[account] ?? 0;
   const positions: PolicyPosition[] = [];
   const end = book.positionStart[account + 1] ?? 0;
@@ -46,15 +51,20 @@ export function simulatedSnapshot(params: {
     const market = book.positionMarket[k] ?? 0;
     const slot = world.slot(home, market);
     const pool = world.pool(slot);
+    const oracle = world.oraclePrices[slot] ?? 0;
+    const fundamental = world.fundamental(market);
     positions.push({
       marketId: scenario.markets[market]?.id ?? String(market),
-      notional: unitsDown(Math.abs(size) * (world.oraclePrices[slot] ?? 0)),
+      notional: unitsDown(Math.abs(size) * oracle),
       long: size > 0,
       maintenanceFraction: state.maintenance[market] ?? 0,
       initialFraction: state.initial[market] ?? 0,
-      targetFraction: targetRates[market] ?? 0,
+      targetFraction: rates.target[market] ?? 0,
       penalty: state.penalty[market] ?? 0,
-      pool: { quoteReserve: unitsDown(pool.usdReserve(world.fundamental(market))), fee: pool.fee },
+      oraclePrice: oracle,
+      sigma: rates.sigma[market] ?? 0,
+      backstopNotional: signedUnits((vault.inventory[slot] ?? 0) * oracle),
+      pool: { quoteReserve: unitsDown(pool.usdReserve(fundamental)), baseReserve: pool.baseReserve(fundamental), fee: pool.fee },
     });
   }
   const sources: PolicySource[] = [];
@@ -86,13 +96,23 @@ export function simulatedSnapshot(params: {
     sources,
     avoid: [],
     terms: {
-      riskPerSecondPerUsd: scenario.strategies.relayer.riskPerSecondPerUsd,
+      riskPerSecondPerUsd: settings.riskPerSecondPerUsd,
       minAction: unitsUp(MIN_ACTION_USD),
       liquidityRate: 0,
       homeGasUsd: gasUsd(state, home),
       homeLatencySeconds: world.stepSeconds,
+      z: settings.z,
+      localImpactBudget: settings.localImpactBudget,
+      unwindImpactBudget: settings.unwindImpactBudget,
+      blockSeconds: world.stepSeconds,
+      arbitrageHalfLifeSeconds: scenario.impact.arbitrageHalfLifeSeconds,
     },
   };
+}
+
+/** A signed USD figure in base units, rounded toward zero (as the engine's size x price / VALUE_SCALE). */
+function signedUnits(value: number): bigint {
+  return value < 0 ? -unitsDown(-value) : unitsDown(value);
 }
 
 /** Messages from `source` to `home`, one per transport the source chain has. */
