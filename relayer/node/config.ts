@@ -129,13 +129,14 @@ export const nodeConfigSchema = z
     /** The backstop's unwinding (relayer/orchestrator/backstop-unwinder.ts). */
     unwind: z
       .strictObject({
-        enabled: z.boolean().default(true),
+        /** Off by default, as in the simulator: unwinding cuts the protocol's loss but keeps the pools pressed (README, simulator). */
+        enabled: z.boolean().default(false),
         /** How often: about the time the pools take to recover from one block's budget. */
         everyMs: z.number().int().positive().default(5_000),
         /** Below this a trade is not worth its transaction. */
         minTradeUsd: z.number().positive().default(10),
       })
-      .default({ enabled: true, everyMs: 5_000, minTradeUsd: 10 }),
+      .default({ enabled: false, everyMs: 5_000, minTradeUsd: 10 }),
     /** The watchers' risk math (DESIGN.md section 5) and how they follow their chains. */
     watchers: z
       .strictObject({

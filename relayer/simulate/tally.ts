@@ -10,6 +10,8 @@ export class Tally {
   /** Negative equity of accounts still open at the end, at the final oracle. */
   openBadDebt = 0;
   slippage = 0;
+  /** The part of `slippage` the backstop paid unwinding its inventory. */
+  unwinding = 0;
   penalties = 0;
   gas = 0;
   messageFees = 0;
@@ -79,6 +81,7 @@ export class Tally {
   /** Slippage the backstop pays unwinding its inventory (not a trader's loss, still market cost). */
   unwindSlippage(amount: number): void {
     this.slippage += amount;
+    this.unwinding += amount;
   }
 
   /** Accounts below maintenance at a step's start, before the strategy acts. */

@@ -28,7 +28,7 @@ describe('the node config', () => {
     expect(config.redis.url).toBe('redis://127.0.0.1:6379');
     expect(config.chains[0]?.confirmations).toBe(1);
     expect(config.queues.concurrency).toEqual({ shortfalls: 64, plans: 32, legs: 16, deliveries: 16, reconcile: 1, sweeps: 1, unwinds: 1 });
-    expect(config.unwind).toEqual({ enabled: true, everyMs: 5_000, minTradeUsd: 10 });
+    expect(config.unwind).toEqual({ enabled: false, everyMs: 5_000, minTradeUsd: 10 });
     const tuned = await resolveNodeConfig({ value: { ...valid, queues: { concurrency: { legs: 4 } } }, source: 'node.json', env });
     expect(tuned.queues.concurrency).toMatchObject({ legs: 4, shortfalls: 64 });
     expect(config.secrets.relayerKey).toBe(KEY);

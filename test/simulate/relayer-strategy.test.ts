@@ -95,6 +95,32 @@ describe('relayer', () => {
       expect(result.metrics.netProtocolLossUsd).toBeCloseTo(-exit + 0.3 + 1, 4);
     });
 
+    it('with unwinding on, sells what it absorbed over several steps, each within the budget of the fundamental', () => {
+      // A 0.1% budget in a pool of 1,000 ETH at $1,000: a step's sale is at most 1,000 (1 / sqrt(0.999) - 1)
+      // = 0.5004 ETH, so the 3.636 ETH absorbed at step 3 take 8 steps to sell; arbitrage (60 s half-life)
+      // brings the pool back in between.
+      const unwinding = (steps: number) =>
+        runAccounts({
+          scenario: tinyScenario((input) => {
+            const beta = input.chains[1];
+            if (beta) beta.vaultReserveUsd = 10_000;
+            input.strategies = { relayer: { actionSeconds: 0, volatilityFloor: 1e-4, backstopUnwinds: true, unwindImpactBudget: 0.001 } };
+            input.durationSeconds = (3 + steps) * 60;
+          }),
+          accounts: [account],
+          prices: [1000, 1000, 1000, ...Array.from({ length: steps }, () => 1000)],
+          strategy: 'relayer',
+        });
+      const perStep = 1000 * (1 / Math.sqrt(0.999) - 1);
+      const [two = 0, four = 0, twenty = 0] = [2, 4, 20].map((steps) => unwinding(steps).state.vault.inventory[0] ?? 0);
+      // Landed (and first sold) at step 3: after n steps from there at most n sales of perStep.
+      expect(two).toBeGreaterThanOrEqual(size - 2 * perStep - 1e-9);
+      expect(two).toBeGreaterThan(0);
+      expect(four).toBeLessThan(two);
+      expect(four).toBeGreaterThanOrEqual(size - 4 * perStep - 1e-9);
+      expect(twenty).toBeCloseTo(0, 6);
+    });
+
     it('absorbs no more than the size that restores initial margin when the price partly recovered', () => {
       // At $1,040: E = 950 < IM = 1,040; the cap is 90 / (1,040 * 8%) = 1.0817 ETH < the 3.636 asked.
       const result = run(1040);

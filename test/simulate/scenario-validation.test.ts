@@ -20,7 +20,7 @@ describe('scenario validation', () => {
   it('accepts the fixture and fills the defaults', () => {
     const scenario = parseScenario(tinyScenarioInput(), 'tiny');
     expect(scenario.strategies.closeFactor).toEqual({ closeFactor: 0.5, fullBelowHealth: 0.95, minPositionUsd: 2000, dustUsd: 1000 });
-    expect(scenario.strategies.relayer).toMatchObject({ z: 3, lambda: 0.94, warn: 0.25, target: 0.5, backstopUnwindImpact: 0, localImpactBudget: 0.02, unwindImpactBudget: 0.01 });
+    expect(scenario.strategies.relayer).toMatchObject({ z: 3, lambda: 0.94, warn: 0.25, target: 0.5, backstopUnwinds: false, localImpactBudget: 0.02, unwindImpactBudget: 0.01 });
     expect(scenario.population.longShare).toBe(0.5);
   });
 

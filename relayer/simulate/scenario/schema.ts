@@ -127,21 +127,22 @@ const relayerSchema = z.strictObject({
   /** What a second of waiting costs the plan, per USD of required amount. */
   riskPerSecondPerUsd: nonNegative.default(0.0001),
   /**
-   * 0 (default): the backstop holds what it absorbed to the end and the vault carries the market
-   * move (its PnL marks the inventory at what selling it into the pools would fetch at the end).
-   * > 0: it sells it back every step, but only while the pool stays within this fraction of the
-   * fundamental price.
-   */
-  backstopUnwindImpact: z.number().min(0, 'must be in [0, 1)').lt(1, 'must be in [0, 1)').default(0),
-  /**
    * The decision core's pool budget for home closes: a close keeps the pool within this fraction of
    * the oracle, and the next waits for arbitrage to restore it (issue 14; Hyperliquid's 20% of a
    * position, then 30 s, is the anchor: a fifth of a large position moves a deep pool about 2%).
    */
   localImpactBudget: openFraction.default(0.02),
   /**
-   * The budget per step at which the core prices unwinding what the backstop absorbs (the risk
-   * of holding it until it is unwound); `backstopUnwindImpact` is what the simulated backstop does.
+   * Whether the backstop unwinds what it absorbed, as the node does with `unwind.enabled` (off by
+   * default in both): every step it sells (or buys back) what the core's `decideUnwind` orders
+   * within `unwindImpactBudget`. Off, it holds its inventory to the end and the vault carries the
+   * market move (its PnL marks the inventory at what selling it into the pools would fetch).
+   */
+  backstopUnwinds: z.boolean().default(false),
+  /**
+   * The backstop's unwind budget per step: the pool stays within this fraction of the fundamental
+   * price while it unwinds, and the core prices the risk of holding a takeover until it is unwound
+   * at it (the engine's default is 1% a block).
    */
   unwindImpactBudget: openFraction.default(0.01),
 });

@@ -58,7 +58,7 @@ export function relayerStrategy(state: RunState, options: RelayerStrategyOptions
       }
     },
     endStep(run) {
-      unwindBackstop(run, settings.backstopUnwindImpact);
+      if (settings.backstopUnwinds) unwindBackstop(run, settings.unwindImpactBudget);
     },
   };
 }
