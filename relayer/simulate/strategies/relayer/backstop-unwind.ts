@@ -1,8 +1,8 @@
 /**
- * What the backstop does with the positions it absorbed. By default (`backstopUnwindImpact` 0)
+ * What the backstop does with the positions it absorbed. By default (`backstopUnwinds` false)
  * it holds them to the end: absorption then has no market impact at all (DESIGN.md section 1)
  * and the vault carries the market move, reported as its drawdown (at the oracle) and its PnL
- * (the inventory at what selling it into the pools would fetch at the end). With a budget > 0,
+ * (the inventory at what selling it into the pools would fetch at the end). Unwinding,
  * every step it sells (or buys back) what the decision core's `decideUnwind` orders, the node's
  * own schedule: only while the pool stays within the budget of the fundamental price, so the
  * unwinding never becomes the fire sale it replaced. Slippage against the oracle counts as
