@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import net from 'node:net';
@@ -48,6 +49,18 @@ export function anvilBinary(): string {
   }
 }
 
+/** util-linux's setpriv, where the platform has it (every Debian and most Linux systems). */
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((path) => process.platform === 'linux' && existsSync(path));
+
+/**
+ * The command line that runs `argv` so that it dies with this process, however this process
+ * ends: an `exit` handler does not run on SIGKILL, so on Linux the kernel is asked to kill the
+ * chain when its parent dies (setpriv sets PR_SET_PDEATHSIG, then execs: the PID stays anvil's).
+ */
+function diesWithUs(argv: readonly string[]): readonly string[] {
+  return SETPRIV ? [SETPRIV, '--pdeathsig', 'SIGKILL', '--', ...argv] : argv;
+}
+
 /** A loopback port nobody listens on right now (the OS picks it). */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -95,7 +108,8 @@ export async function startAnvil(options: AnvilOptions): Promise<Anvil> {
 
   const args = ['--host', HOST, '--port', String(port), '--chain-id', String(options.chainId), '--silent'];
   if (options.blockTime !== undefined) args.push('--block-time', String(options.blockTime));
-  const child = spawn(anvilBinary(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const [command, ...commandArgs] = diesWithUs([anvilBinary(), ...args]);
+  const child = spawn(command as string, commandArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
   running.add(child);
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {

@@ -9,6 +9,7 @@ import { UsageError } from '../errors.js';
 import { integerOption, parseCommandLine, positiveNumberOption } from './args.js';
 import type { Command } from './commands.js';
 import { runDevnetBench } from './devnet-bench.js';
+import { exitCodeFor, untilStopped, type StopReason } from './until-stopped.js';
 import { DemoStopped, runDemo, type DemoResult } from '../demo/run-demo.js';
 import { DEFAULT_SCENARIO } from '../demo/scenario.js';
 
@@ -17,7 +18,7 @@ const USAGE = [
   '                                                 the main job: devnet, seeded accounts, a node, a price crash, settlement',
   'relayer devnet prove [--chains N]                bring a devnet up, prove every route on both transports, stop',
   'relayer devnet up --chains N --manifest FILE [--block-time S] [--port P]',
-  '                                                 bring a devnet up and keep it running until SIGINT/SIGTERM',
+  '                                                 bring a devnet up and keep it running until a signal or its parent exits',
   'relayer devnet bench [--runs K]                  measure boot time and send-to-delivered latency',
 ].join('\n');
 
@@ -55,7 +56,7 @@ async function demo(args: readonly string[]): Promise<number> {
   const { values } = parseCommandLine(args, { chains: { type: 'string' }, accounts: { type: 'string' }, scenario: { type: 'string' } }, usage, USAGE);
   // A signal stops the run, its node and its chains (never left running), then the process.
   const stop = new AbortController();
-  void untilSignal().then((signal) => stop.abort(signal));
+  void untilStopped().then((reason) => stop.abort(reason));
   let result: DemoResult;
   try {
     result = await runDemo({
@@ -70,24 +71,11 @@ async function demo(args: readonly string[]): Promise<number> {
     });
   } catch (error) {
     if (!(error instanceof DemoStopped)) throw error;
-    say(`devnet: ${String(error.reason)} received; the node and every chain are stopped`);
-    return error.reason === 'SIGINT' ? 130 : 143;
+    say(`devnet: ${stoppedBy(error.reason as StopReason)}; the node and every chain are stopped`);
+    return exitCodeFor(error.reason as StopReason);
   }
   say(result.ok ? `ok: every account the crash put at risk is restored or reported uncovered (open ${result.uncovered}, each uncovered; below maintenance 0), reconciliation clean` : `NOT OK: ${result.atRisk} accounts still at risk, ${result.belowMaintenance} below maintenance, ${result.findings} findings (see above)`);
   return result.ok ? 0 : 1;
-}
-
-/** Resolves on the first SIGINT or SIGTERM. */
-function untilSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolveSignal) => {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      resolveSignal(signal);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
 }
 
 async function up(args: readonly string[]): Promise<number> {
@@ -110,7 +98,7 @@ async function up(args: readonly string[]): Promise<number> {
   }
 
   // Signals that arrive while deploying must still stop the chains: listen from the start.
-  const signal = untilSignal();
+  const stopped = untilStopped();
   const started = performance.now();
   const devnet: Devnet = await startDevnet({ chains, blockTime, basePort, log: (line) => say(`devnet: ${line}`) });
   try {
@@ -119,8 +107,8 @@ async function up(args: readonly string[]): Promise<number> {
     for (const chain of devnet.manifest.chains) {
       say(`  ${chain.key.padEnd(8)} chainId ${chain.chainId}  ${chain.rpcUrl}  lzEid ${chain.lzEid}  wormhole ${chain.wormholeChainId}`);
     }
-    say('devnet: running; SIGINT or SIGTERM stops every chain');
-    say(`devnet: ${await signal} received, stopping`);
+    say('devnet: running; SIGINT, SIGTERM, SIGHUP or the parent exiting stops every chain');
+    say(`devnet: ${stoppedBy(await stopped)}, stopping`);
     return 0;
   } finally {
     await devnet.stop();
@@ -142,3 +130,5 @@ export const devnetCommand: Command = {
     return demo(args);
   },
 };
+
+const stoppedBy = (reason: StopReason): string => (reason === 'parent exited' ? 'parent exited' : `${reason} received`);

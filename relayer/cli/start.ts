@@ -1,6 +1,6 @@
 /**
  * `relayer start --config FILE`: one node against the chains in FILE (secrets from the
- * environment). SIGINT or SIGTERM stops it: no new work, jobs in flight finish, connections
+ * environment). SIGINT, SIGTERM, SIGHUP or its parent exiting stops it: no new work, jobs in flight finish, connections
  * close; exit 0, or 1 if that takes longer than the grace period.
  */
 import { UsageError } from '../errors.js';
@@ -8,6 +8,7 @@ import { loadNodeConfig } from '../node/config.js';
 import { startNode } from '../node/start-node.js';
 import { integerOption, parseCommandLine } from './args.js';
 import type { Command } from './commands.js';
+import { untilStopped } from './until-stopped.js';
 
 const SYNOPSIS = 'relayer start --config FILE [--grace-seconds N]';
 const USAGE = [
@@ -29,11 +30,8 @@ export const startCommand: Command = {
     const config = await loadNodeConfig(values.config, process.env);
     const node = await startNode(config);
     process.stdout.write(`relayer ${config.node.id}: serving ${config.chains.map((c) => c.key).join(', ')}; API at ${node.url}; ledger ${node.ledger.location}\n`);
-    const signal = await new Promise<NodeJS.Signals>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
-    process.stdout.write(`relayer ${config.node.id}: ${signal}, draining\n`);
+    const reason = await untilStopped();
+    process.stdout.write(`relayer ${config.node.id}: ${reason}, draining\n`);
     const stopped = await Promise.race([node.stop().then(() => true), new Promise<boolean>((resolve) => setTimeout(resolve, grace * 1_000, false).unref())]);
     process.stdout.write(`relayer ${config.node.id}: ${stopped ? 'stopped' : `did not stop within ${grace} s`}\n`);
     return stopped ? 0 : 1;

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -6,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, portInUse } from '../../chains/devnet/anvil.js';
 import { parseManifest } from '../../chains/devnet/manifest.js';
 import { isAlive } from '../chains/processes.js';
-import { runCli } from './run-cli.js';
+import { BIN, runCli } from './run-cli.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -15,6 +16,11 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
+
+/** Polls until `done` holds; the test's own timeout bounds it. */
+async function until(done: () => boolean): Promise<void> {
+  while (!done()) await new Promise((resolve) => setTimeout(resolve, 50));
+}
 
 const pidsIn = (stdout: string): number[] => [...stdout.matchAll(/\(pid (\d+)\)/g)].map((m) => Number(m[1]));
 
@@ -39,6 +45,29 @@ describe('relayer devnet up', () => {
     expect(pids.filter(isAlive)).toEqual([]);
     for (const port of ports) expect(await portInUse(port)).toBe(false);
   }, 60_000);
+
+  it('stops every anvil when its parent exits (npx does not pass SIGTERM on), and when it is itself killed with SIGKILL', async () => {
+    // Under a shell, as under npx: the shell is killed, the relayer is left re-parented.
+    const wrapped = spawn('sh', ['-c', `"${process.execPath}" "${BIN}" devnet up --chains 1 --manifest "${join(dir, 'orphan.json')}"`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    wrapped.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    await until(() => out.includes('devnet: running'));
+    const [orphanAnvil] = pidsIn(out);
+    expect(orphanAnvil !== undefined && isAlive(orphanAnvil)).toBe(true);
+    wrapped.kill('SIGKILL');
+    await until(() => out.includes('devnet: stopped 1 chains'));
+    expect(out).toContain('devnet: parent exited, stopping');
+    await until(() => !isAlive(orphanAnvil as number));
+
+    // Killed outright, it runs no handler: the kernel kills its chains (setpriv's parent-death signal).
+    const run = runCli(['devnet', 'up', '--chains', '1', '--manifest', join(dir, 'killed.json')]);
+    await run.waitFor('devnet: running');
+    const [anvil] = pidsIn(run.stdout());
+    expect(anvil !== undefined && isAlive(anvil)).toBe(true);
+    run.child.kill('SIGKILL');
+    expect(await run.exited).toBe('SIGKILL');
+    await until(() => !isAlive(anvil as number));
+  }, 90_000);
 
   it('the main job stopped by SIGTERM mid-run stops its node and every anvil, and exits 143', async () => {
     const run = runCli(['devnet', '--chains', '2', '--accounts', '10']);
