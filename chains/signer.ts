@@ -7,8 +7,6 @@ import {
   encodeFunctionData,
   ExecutionRevertedError,
   HttpRequestError,
-  keccak256,
-  NonceTooLowError,
   RpcRequestError,
   TimeoutError,
   type Abi,
@@ -17,20 +15,19 @@ import {
   type Chain,
   type ContractFunctionArgs,
   type ContractFunctionName,
-  type Hash,
   type Hex,
-  type LocalAccount,
   type PublicClient,
   type SimulateContractParameters,
   type TransactionReceipt,
-  type TransactionSerializable,
   type Transport,
   type WalletClient,
 } from 'viem';
 import { getContractError } from 'viem/utils';
 import { RelayerError } from '../relayer/errors.js';
 import { sharedErrorAbi } from './protocol/abi.js';
+import { MemoryNonceStore, type NonceStore } from './nonce-store.js';
 import { rpcTransport } from './rpc-transport.js';
+import { DEFAULT_SENDER_SETTINGS, NONCE_TAKEN, TxSender, type SenderSettings } from './tx-sender.js';
 
 /** An EVM chain as the node addresses it. */
 export interface ChainEndpoint {
@@ -166,7 +163,7 @@ function rpcFailure(error: unknown): string | undefined {
  * A failure after which the transaction may or may not have reached the node (no answer, a
  * reset, a timeout, a server error): the same signed transaction is sent again, never a new one.
  */
-function answerLost(error: unknown): boolean {
+export function answerLost(error: unknown): boolean {
   if (!(error instanceof BaseError)) return false;
   const status = (error.walk((e) => e instanceof HttpRequestError || e instanceof RpcRequestError) as { status?: number } | null)?.status;
   if (status !== undefined && (status >= 500 || status === 429 || status === 408)) return true;
@@ -183,7 +180,7 @@ const LOST_ANSWER_CODES: readonly number[] = [-32603, -32005, 429, -1];
  * an answer that does not parse), up to WRITE_ATTEMPTS times with a short backoff; the last
  * failure is thrown.
  */
-async function retried<T>(step: () => Promise<T>): Promise<T> {
+export async function retried<T>(step: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await step();
@@ -197,27 +194,40 @@ async function retried<T>(step: () => Promise<T>): Promise<T> {
 /** Attempts of each step of a write (simulation; signing, sending and the receipt) when the RPC fails. */
 const WRITE_ATTEMPTS = 4;
 
+/** How a signer sends: where its nonce is held (in memory unless told), and when to replace. */
+export interface SignerOptions {
+  readonly nonces?: NonceStore;
+  readonly sender?: SenderSettings;
+}
+
 /**
- * One account on one chain. Its transactions go out one at a time, in order (one nonce
- * sequence), each simulated first (against the pending block, where it will land) so that a
- * revert is reported with its reason instead of being mined; a failure names
- * `contract.method on chain` and the revert decoded by name (see `write`).
+ * One account on one chain. Its transactions go out in order (one nonce sequence), pipelined
+ * (chains/tx-sender.ts: the next is sent before the last is mined), each simulated first
+ * (against the pending block, where it will land) so that a revert is reported with its reason
+ * instead of being mined; a failure names `contract.method on chain` and the revert decoded by
+ * name (see `write`). Reads and writes fail over across the endpoint's `rpcUrls`.
  */
 export class Signer {
   readonly public: PublicClient<Transport, Chain>;
   readonly wallet: WalletClient<Transport, Chain, Account>;
   readonly chainId: number;
+  /** Sends, replaces and tracks the transactions of a local account (absent: the node signs). */
+  readonly sender: TxSender | undefined;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly endpoint: ChainEndpoint,
     readonly account: Account,
+    options: SignerOptions = {},
   ) {
     this.chainId = endpoint.chainId;
     const chain = viemChain(endpoint);
     // Devnet blocks come fast: poll often so receipts are seen within milliseconds.
-    this.public = createPublicClient({ chain, transport: signerTransport(endpoint), pollingInterval: 50 });
+    const pollMs = 50;
+    this.public = createPublicClient({ chain, transport: signerTransport(endpoint), pollingInterval: pollMs });
     this.wallet = createWalletClient({ account, chain, transport: signerTransport(endpoint) });
+    this.sender =
+      account.type === 'local' ? new TxSender(this.public, this.wallet, account, options.nonces ?? new MemoryNonceStore(), options.sender ?? DEFAULT_SENDER_SETTINGS, pollMs) : undefined;
   }
 
   get address(): Address {
@@ -246,35 +256,48 @@ export class Signer {
     // contract's full ABI plus the errors of whatever it calls: viem's `request.abi` is cut
     // down to the one function, and a revert decoded against it reads as `unknown error 0x…`.
     const abi: Abi = [...params.abi, ...sharedErrorAbi()];
-    return this.enqueue(async () => {
-      try {
-        const { label: _label, ...call } = params;
-        // Simulated against the block the transaction will land in: a deadline that passes
-        // between `latest` and the next block is refused here, by name, and nothing is sent.
-        const { request } = await retried(() =>
+    const { label: _label, ...call } = params;
+    // Simulated against the block the transaction will land in: a deadline that passes
+    // between `latest` and the next block is refused here, by name, and nothing is sent.
+    const simulate = async () =>
+      (
+        await retried(() =>
           this.public.simulateContract({ ...(call as unknown as SimulateContractParameters), abi, account: this.account, blockTag: 'pending' } as unknown as SimulateContractParameters),
-        );
-        const receipt = this.account.type === 'local' ? await this.signAndSend(request as unknown as SimulatedRequest, abi) : await this.sendFromNode(request as unknown as SimulatedRequest, abi);
-        if (receipt.status !== 'success') throw new RelayerError(`transaction ${receipt.transactionHash} reverted`, { retryable: true });
+        )
+      ).request as unknown as SimulatedRequest;
+    const fail = (cause: unknown) => new RelayerError(`${label} failed: ${shortReason(cause)}`, { cause, retryable: !isRevert(cause) });
+    const written = this.sender ? this.signAndSend({ simulate, abi }) : this.enqueue(async () => this.sendFromNode(await simulate(), abi));
+    return written.then(
+      (receipt) => {
+        if (receipt.status !== 'success') throw fail(new RelayerError(`transaction ${receipt.transactionHash} reverted`, { retryable: true }));
         return receipt;
-      } catch (cause) {
-        throw new RelayerError(`${label} failed: ${shortReason(cause)}`, { cause, retryable: !isRevert(cause) });
-      }
-    });
+      },
+      (cause: unknown) => {
+        throw fail(cause);
+      },
+    );
   }
 
-  /** Signs the simulated call once and sends it until it is mined, retrying on RPC failures (see `broadcast`). */
-  private async signAndSend(request: SimulatedRequest, abi: Abi): Promise<TransactionReceipt> {
-    const { abi: _abi, functionName, args, address, dataSuffix: _suffix, blockTag: _pending, account: _account, ...fields } = request;
-    const transaction = { ...fields, to: address, data: encodeFunctionData({ abi, functionName, args }) };
-    let signed: Hex | undefined;
-    return retried(async () => {
-      signed ??= await this.sign(transaction, { abi, address, args, functionName });
-      const sent = await this.broadcast(signed);
-      if (!('stale' in sent)) return sent;
-      signed = undefined;
-      throw sent.stale;
-    });
+  /**
+   * Signs the simulated call with the next nonce and hands it to the RPC, in the order of the
+   * calls (the chain's write queue); its receipt is awaited outside the queue, so the next call
+   * goes out at once (chains/tx-sender.ts replaces or resends it meanwhile). A nonce taken by
+   * something else: the call is simulated and signed again.
+   */
+  private async signAndSend(params: { simulate: () => Promise<SimulatedRequest>; abi: Abi }): Promise<TransactionReceipt> {
+    const sender = this.sender as TxSender;
+    for (;;) {
+      const sent = await this.enqueue(async () => {
+        const request = await params.simulate();
+        const { abi: _abi, functionName, args, address, dataSuffix: _suffix, blockTag: _pending, account: _account, ...fields } = request;
+        const transaction = { ...fields, to: address, data: encodeFunctionData({ abi: params.abi, functionName, args }) };
+        const decode = (error: unknown) => (error instanceof BaseError ? getContractError(error, { abi: params.abi, address, args, functionName, sender: this.account.address }) : error);
+        return sender.submit(transaction, decode);
+      });
+      if (sent === NONCE_TAKEN) continue;
+      const receipt = await sender.receipt(sent);
+      if (receipt !== NONCE_TAKEN) return receipt;
+    }
   }
 
   /**
@@ -285,39 +308,6 @@ export class Signer {
     const { blockTag: _pending, ...toSend } = request;
     const hash = await this.wallet.writeContract({ ...toSend, abi } as unknown as Parameters<typeof this.wallet.writeContract>[0]);
     return this.public.waitForTransactionReceipt({ hash });
-  }
-
-  /** Fills in nonce, gas and fees and signs; a revert at gas estimation is decoded like the simulation's. */
-  private async sign(transaction: Record<string, unknown>, call: { abi: Abi; address: Address; args: readonly unknown[] | undefined; functionName: string }): Promise<Hex> {
-    try {
-      const prepared = await this.wallet.prepareTransactionRequest({ ...transaction, account: this.account, chain: this.wallet.chain } as Parameters<typeof this.wallet.prepareTransactionRequest>[0]);
-      // Signed here, for this chain id: the wallet action would ask the RPC for it on every write.
-      const { account: _account, chain: _chain, ...unsigned } = prepared as typeof prepared & { chain?: unknown };
-      return await (this.account as LocalAccount).signTransaction({ ...unsigned, chainId: this.chainId } as TransactionSerializable);
-    } catch (error) {
-      throw error instanceof BaseError ? getContractError(error, { ...call, sender: this.account.address }) : error;
-    }
-  }
-
-  /**
-   * Sends a signed transaction and waits for its receipt. One the node already has (an answer
-   * lost the first time) is waited for; a lost answer is thrown, and the caller sends the same
-   * transaction again. One the node refuses (its nonce taken, say) comes back as `stale`, to be
-   * signed again, unless it is itself what took the nonce.
-   */
-  private async broadcast(signed: Hex): Promise<TransactionReceipt | { readonly stale: unknown }> {
-    const hash: Hash = keccak256(signed);
-    try {
-      await this.wallet.sendRawTransaction({ serializedTransaction: signed });
-    } catch (error) {
-      if (answerLost(error)) throw error;
-      const message = error instanceof Error ? error.message : String(error);
-      if (!/already known|already imported/i.test(message)) {
-        const mined = NonceTooLowError.nodeMessage.test(message) ? await this.public.getTransactionReceipt({ hash }).catch(() => undefined) : undefined;
-        return mined ?? { stale: error };
-      }
-    }
-    return this.public.waitForTransactionReceipt({ hash, retryDelay: ({ count }) => ~~(1 << count) * 20 });
   }
 
   /** Deploys creation code with ABI-encoded constructor arguments; resolves to the address. */

@@ -46,3 +46,22 @@ export class LedgerIntegrityError extends LedgerError {
 export class MigrationError extends LedgerError {
   override name = 'MigrationError';
 }
+
+/**
+ * A watcher write refused because the chain's lease epoch in the database is no longer the
+ * writer's: another node took the lease over. Not retryable: the writer must stop leading.
+ */
+export class FencedOutError extends LedgerError {
+  override name = 'FencedOutError';
+  readonly chainId: number;
+  readonly epoch: bigint;
+  /** The epoch the database holds now (undefined when no lease was ever claimed). */
+  readonly current: bigint | undefined;
+
+  constructor(params: { chainId: number; epoch: bigint; current: bigint | undefined }) {
+    super(`chain ${params.chainId}: lease epoch ${params.epoch} is fenced out (the ledger holds epoch ${params.current ?? 'none'}): another node leads the chain; nothing was written`);
+    this.chainId = params.chainId;
+    this.epoch = params.epoch;
+    this.current = params.current;
+  }
+}

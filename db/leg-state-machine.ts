@@ -18,6 +18,9 @@
  * - `refunded` only follows `failed`, and only when the leg failed after the source chain
  *   burned the amount (failed from `sent` or `verified`). A leg that failed at `planned` or
  *   `submitted` moved nothing: a refund there would create money.
+ * - A `local` or `auction` leg never leaves its chain: it waits at `submitted` (an auction until a
+ *   keeper takes it) and walks `sent` to `credited` on the one transaction that closed it, or fails
+ *   from `submitted`, so nothing is ever owed back for it.
  * - `credited` and `refunded` are final. There are no cycles, so "status is still X" is a
  *   sound compare-and-set for racing workers (no ABA).
  */

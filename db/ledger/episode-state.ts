@@ -22,6 +22,8 @@ export interface EpisodeAssessment {
   readonly mEff: number | null;
   /** m_eff (1 + target) per market id (1 = 100%); empty when the report carried none. */
   readonly targetFractions: Readonly<Record<string, number>>;
+  /** The watcher's EWMA sigma per market id (per square root of a second); empty when the report carried none. */
+  readonly sigmas: Readonly<Record<string, number>>;
   readonly block: bigint;
   readonly at: Date;
 }
@@ -87,6 +89,7 @@ export async function episodeStates(db: LedgerExecutor, ids: readonly Hash[]): P
       latestMaintenance: shortfalls.latestMaintenance,
       latestMEff: shortfalls.latestMEff,
       latestTargetFractions: shortfalls.latestTargetFractions,
+      latestSigmas: shortfalls.latestSigmas,
       latestBlock: shortfalls.latestBlock,
       latestAt: shortfalls.latestAt,
       settlementId: settlements.id,
@@ -125,6 +128,7 @@ export async function episodeStates(db: LedgerExecutor, ids: readonly Hash[]): P
             maintenance: row.latestMaintenance ?? row.maintenance,
             mEff: row.latestMEff,
             targetFractions: row.latestTargetFractions ?? {},
+            sigmas: row.latestSigmas ?? {},
             block: row.latestBlock ?? row.detectedBlock,
             at: row.latestAt ?? row.detectedAt,
           },

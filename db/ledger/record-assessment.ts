@@ -22,6 +22,8 @@ export interface AssessmentRecord {
   readonly mEff: number;
   /** m_eff (1 + target) per market id of the account (1 = 100%): what the required amount restores. */
   readonly targetFractions: Readonly<Record<string, number>>;
+  /** The watcher's EWMA sigma per market id of the account, per square root of a second (none: empty). */
+  readonly sigmas?: Readonly<Record<string, number>>;
   /** The block the account was read at. */
   readonly block: bigint;
   readonly at: Date;
@@ -34,6 +36,9 @@ export async function recordAssessments(db: LedgerExecutor, rows: readonly Asses
     if (!Number.isFinite(row.mEff) || row.mEff < 0) throw new LedgerError(`assessment of shortfall ${row.shortfallId}: mEff must be a finite non-negative number, got ${row.mEff}`);
     for (const [market, fraction] of Object.entries(row.targetFractions)) {
       if (!Number.isFinite(fraction) || fraction < 0) throw new LedgerError(`assessment of shortfall ${row.shortfallId}: the target fraction of market ${market} must be a finite non-negative number, got ${fraction}`);
+    }
+    for (const [market, sigma] of Object.entries(row.sigmas ?? {})) {
+      if (!Number.isFinite(sigma) || sigma < 0) throw new LedgerError(`assessment of shortfall ${row.shortfallId}: the sigma of market ${market} must be a finite non-negative number, got ${sigma}`);
     }
     if (row.block < 0n) throw new LedgerError(`assessment of shortfall ${row.shortfallId}: block ${row.block} is negative`);
   }
@@ -53,6 +58,7 @@ export async function recordAssessments(db: LedgerExecutor, rows: readonly Asses
       latest_maintenance = v.maintenance,
       latest_m_eff = v.m_eff,
       latest_target_fractions = v.target_fractions,
+      latest_sigmas = v.sigmas,
       latest_block = v.block,
       latest_at = v.at
     from unnest(
@@ -62,9 +68,10 @@ export async function recordAssessments(db: LedgerExecutor, rows: readonly Asses
       ${column(ordered.map(({ row }) => integerValue(row.maintenance)), 'numeric')},
       ${column(ordered.map(({ row }) => String(row.mEff)), 'double precision')},
       ${column(ordered.map(({ row }) => JSON.stringify(row.targetFractions)), 'jsonb')},
+      ${column(ordered.map(({ row }) => JSON.stringify(row.sigmas ?? {})), 'jsonb')},
       ${column(ordered.map(({ row }) => integerValue(row.block)), 'bigint')},
       ${column(ordered.map(({ row }) => instantValue(row.at)), 'timestamptz')}
-    ) as v(id, required_amount, equity, maintenance, m_eff, target_fractions, block, at)
+    ) as v(id, required_amount, equity, maintenance, m_eff, target_fractions, sigmas, block, at)
     where s.id = v.id and s.status = 'open' and (s.latest_block is null or s.latest_block < v.block)
     returning s.id`);
   return updated.rows.map((row) => row.id);

@@ -124,7 +124,7 @@ export async function recordSettlements(
   for (const { settlementId, legRows } of planned) {
     for (const { leg, index } of legRows) {
       if (leg.reservation === undefined) continue;
-      if (leg.kind === 'local') throw new LedgerError(`settlement ${settlementId} leg ${index}: a local leg has no source to reserve`);
+      if (leg.kind === 'local' || leg.kind === 'auction') throw new LedgerError(`settlement ${settlementId} leg ${index}: a ${leg.kind} leg has no source to reserve`);
       if (leg.reservation.capacity < 0n || leg.reservation.observedBlock < 0n) {
         throw new LedgerError(`settlement ${settlementId} leg ${index}: reservation capacity and block must not be negative`);
       }

@@ -36,7 +36,7 @@ export interface ReservationRead extends ReservationSource {
   readonly observedBlock: bigint;
 }
 
-/** The source a leg draws from, or undefined for a `local` leg (it moves nothing between chains). */
+/** The source a leg draws from, or undefined for a `local` or `auction` leg (it moves nothing between chains). */
 export function reservationSourceOf(leg: { readonly kind: LegKind; readonly sourceChainId: number; readonly account: Address }): ReservationSource | undefined {
   switch (leg.kind) {
     case 'liquidity':
@@ -44,6 +44,7 @@ export function reservationSourceOf(leg: { readonly kind: LegKind; readonly sour
     case 'collateral':
       return { sourceChainId: leg.sourceChainId, source: 'surplus', account: leg.account };
     case 'local':
+    case 'auction':
       return undefined;
   }
 }

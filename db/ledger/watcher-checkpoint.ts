@@ -1,6 +1,7 @@
 /**
  * Where a chain's watcher has got to. Saving is a plain upsert: the watcher holds the chain's
- * lease, and after a reorg it must be able to move the checkpoint back.
+ * lease (its writes are fenced by the lease epoch, watcher-lease.ts), and after a reorg it must
+ * be able to move the checkpoint back.
  */
 import { eq, sql } from 'drizzle-orm';
 import type { Hash } from 'viem';
@@ -11,6 +12,8 @@ export interface SaveCheckpointParameters {
   readonly chainId: number;
   readonly blockNumber: bigint;
   readonly blockHash: Hash;
+  /** The lease epoch of the writer, kept with the checkpoint for the record. */
+  readonly epoch?: bigint;
 }
 
 export async function saveCheckpoint(
@@ -22,7 +25,7 @@ export async function saveCheckpoint(
     .values(params)
     .onConflictDoUpdate({
       target: watcherCheckpoints.chainId,
-      set: { blockNumber: params.blockNumber, blockHash: params.blockHash, updatedAt: sql`now()` },
+      set: { blockNumber: params.blockNumber, blockHash: params.blockHash, epoch: params.epoch ?? null, updatedAt: sql`now()` },
     });
 }
 

@@ -33,6 +33,8 @@ export const watcherCheckpoints = pgTable(
     chainId: bigint('chain_id', { mode: 'number' }).notNull(),
     blockNumber: bigint('block_number', { mode: 'bigint' }).notNull(),
     blockHash: bytes32('block_hash').notNull(),
+    /** The lease epoch of the watcher that wrote it (null: written before leases were fenced). */
+    epoch: bigint('epoch', { mode: 'bigint' }),
     updatedAt: instant('updated_at').notNull().defaultNow(),
   },
   (t) => [
@@ -43,7 +45,28 @@ export const watcherCheckpoints = pgTable(
   ],
 );
 
+/**
+ * The fencing token of each chain's watcher lease: the epoch goes up by one on every takeover,
+ * and a watcher's checkpoint and episode writes go through only while the epoch here is its own.
+ */
+export const watcherLeases = pgTable(
+  'watcher_leases',
+  {
+    chainId: bigint('chain_id', { mode: 'number' }).notNull(),
+    epoch: bigint('epoch', { mode: 'bigint' }).notNull(),
+    /** The node that claimed the current epoch. */
+    owner: text('owner').notNull(),
+    claimedAt: instant('claimed_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ name: 'watcher_leases_pkey', columns: [t.chainId] }),
+    foreignKey({ name: 'watcher_leases_chain_fk', columns: [t.chainId], foreignColumns: [chains.chainId] }),
+    check('watcher_leases_epoch_check', sql`${t.epoch} >= 1`),
+  ],
+);
+
 export type Chain = typeof chains.$inferSelect;
 export type NewChain = typeof chains.$inferInsert;
 export type WatcherCheckpoint = typeof watcherCheckpoints.$inferSelect;
 export type NewWatcherCheckpoint = typeof watcherCheckpoints.$inferInsert;
+export type WatcherLease = typeof watcherLeases.$inferSelect;

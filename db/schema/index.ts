@@ -7,3 +7,5 @@ export * from './legs.js';
 export * from './messages.js';
 export * from './reconciliation.js';
 export * from './backstop.js';
+export * from './operator-actions.js';
+export * from './vault-logs.js';

@@ -26,7 +26,8 @@ import { legStatusEnum, transportEnum } from './enums.js';
 import { settlements } from './settlements.js';
 import { instant } from './timestamps.js';
 
-export const LEG_KINDS = ['collateral', 'liquidity', 'local'] as const;
+/** `local` and `auction` never leave their chain: a close into the pool, a Dutch auction keepers take. */
+export const LEG_KINDS = ['collateral', 'liquidity', 'local', 'auction'] as const;
 export type LegKind = (typeof LEG_KINDS)[number];
 export const legKindEnum = pgEnum('leg_kind', LEG_KINDS);
 
@@ -39,7 +40,7 @@ export const legs = pgTable(
     kind: legKindEnum('kind').notNull(),
     sourceChainId: bigint('source_chain_id', { mode: 'number' }).notNull(),
     destinationChainId: bigint('destination_chain_id', { mode: 'number' }).notNull(),
-    /** Null for a `local` leg, which never leaves its chain. */
+    /** Null for a `local` or `auction` leg, which never leaves its chain. */
     transport: transportEnum('transport'),
     account: address('account').notNull(),
     marketId: bytes32('market_id'),
@@ -99,7 +100,8 @@ export const legs = pgTable(
     check('legs_version_check', sql`${t.version} >= 1`),
     check(
       'legs_route_check',
-      sql`case when ${t.kind} = 'local'
+      // As text: a check may not use an enum value added in the same migration's transaction.
+      sql`case when ${t.kind}::text in ('local', 'auction')
             then ${t.transport} is null and ${t.sourceChainId} = ${t.destinationChainId}
             else ${t.transport} is not null and ${t.sourceChainId} <> ${t.destinationChainId} end`,
     ),

@@ -52,6 +52,12 @@ export const shortfalls = pgTable(
      * required amount restores, market by market. Null where the report carried none.
      */
     latestTargetFractions: jsonb('latest_target_fractions').$type<Record<string, number>>(),
+    /**
+     * The watcher's EWMA volatility per market of the account (market id -> sigma per square root
+     * of a second): what the decision core prices holding an absorbed position with. Null where the
+     * report carried none.
+     */
+    latestSigmas: jsonb('latest_sigmas').$type<Record<string, number>>(),
     latestBlock: bigint('latest_block', { mode: 'bigint' }),
     latestAt: instant('latest_at'),
   },

@@ -2,10 +2,12 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Hash } from 'viem';
 import type { LedgerDatabase } from '../../db/index.js';
+import { silentLogger, type Logger } from '../log/logger.js';
+import type { LegActionResult, LegOperator } from '../orchestrator/leg-operator.js';
 import { legById, listShortfalls, messageById, settlementById, shortfallById } from '../status/lookup.js';
 import { toJson } from '../status/json.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
@@ -27,8 +29,10 @@ export interface ApiOptions {
   /** The queues the dashboard shows; it is mounted only with a token to guard it. */
   readonly queues?: readonly Queue[];
   readonly adminToken?: string;
-  /** Fastify's logger (pino options or an instance); off by default. */
-  readonly logger?: boolean | Record<string, unknown>;
+  /** An operator's retry and cancel of a leg (`POST /v1/legs/:id/retry|cancel`), behind `adminToken`. */
+  readonly legOperator?: LegOperator;
+  /** Every request (at info) and every 5xx with its full error; silent if absent. */
+  readonly log?: Logger;
 }
 
 /** Rows per page of a list: `limit`'s default and range. */
@@ -45,7 +49,8 @@ const idParams = { type: 'object', required: ['id'], properties: { id: { type: '
  * failure inside is logged in full but answered only with "Internal Server Error".
  */
 export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: options.logger ?? false, ajv: { customOptions: { coerceTypes: true, removeAdditional: false } } });
+  // As fastify's base logger type: the instance keeps FastifyInstance's default type parameters.
+  const app = Fastify({ loggerInstance: (options.log ?? silentLogger()) as FastifyBaseLogger, ajv: { customOptions: { coerceTypes: true, removeAdditional: false } } });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.validation) {
@@ -54,7 +59,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       return reply.status(400).send({ statusCode: 400, error: 'Bad Request', message: unknown === undefined ? error.message : `${error.message}: ${unknown}` });
     }
     if ((error.statusCode ?? 500) < 500) return reply.status(error.statusCode ?? 400).send({ statusCode: error.statusCode, error: error.name, message: error.message });
-    request.log.error({ err: error }, 'request failed');
+    request.log.error({ at: 'Api::error', method: request.method, url: request.url, err: error }, 'request failed');
     return reply.status(500).send({ statusCode: 500, error: 'Internal Server Error' });
   });
   const notFound = (what: string, id: string) => ({ statusCode: 404, error: 'Not Found', message: `no ${what} ${id}` });
@@ -128,8 +133,41 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     },
   );
 
+  if (options.legOperator) await mountLegActions(app, { operator: options.legOperator, token: options.adminToken });
   if (options.queues && options.adminToken) await mountDashboard(app, { queues: options.queues, token: options.adminToken });
   return app;
+}
+
+/** 401 unless the request carries the bearer token (none configured: every request is refused). */
+function requireToken(token: string | undefined) {
+  // Returning the reply ends the request here: an async hook that only sent it would let the route run too.
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+    if (token !== undefined && request.headers.authorization === `Bearer ${token}`) return undefined;
+    const message = token === undefined ? 'operator actions are off: the node has no RELAYER_ADMIN_TOKEN' : 'a bearer token is required';
+    return reply.status(401).header('www-authenticate', 'Bearer').send({ statusCode: 401, error: 'Unauthorized', message });
+  };
+}
+
+/**
+ * `POST /v1/legs/:id/retry` and `/cancel`: the token is checked first (so nothing about a leg
+ * is told without it), then the id; an unknown leg is a 404, one whose status refuses the action
+ * a 409 with that status, a done action 200 with what the ledger recorded.
+ */
+async function mountLegActions(app: FastifyInstance, params: { operator: LegOperator; token: string | undefined }): Promise<void> {
+  const answer = (reply: FastifyReply, id: string, result: LegActionResult) => {
+    if (result.outcome === 'not-found') return reply.status(404).send({ statusCode: 404, error: 'Not Found', message: `no leg ${id}` });
+    if (result.outcome === 'conflict') return reply.status(409).send({ statusCode: 409, error: 'Conflict', message: result.reason, status: result.status });
+    return reply.send(toJson({ status: result.status, action: result.record }));
+  };
+  await app.register(async (scope) => {
+    scope.addHook('onRequest', requireToken(params.token));
+    for (const action of ['retry', 'cancel'] as const) {
+      scope.post<{ Params: { id: string } }>(`/v1/legs/:id/${action}`, { schema: { params: idParams } }, async (request, reply) => {
+        const legId = request.params.id.toLowerCase() as Hash;
+        return answer(reply, request.params.id, await params.operator[action]({ legId, operator: `api ${request.ip}` }));
+      });
+    }
+  });
 }
 
 /** Bull Board at /admin/queues, answering 401 to any request without the bearer token. */
@@ -138,11 +176,7 @@ async function mountDashboard(app: FastifyInstance, params: { queues: readonly Q
   adapter.setBasePath('/admin/queues');
   createBullBoard({ queues: params.queues.map((queue) => new BullMQAdapter(queue)), serverAdapter: adapter });
   await app.register(async (scope) => {
-    scope.addHook('onRequest', async (request, reply) => {
-      if (request.headers.authorization !== `Bearer ${params.token}`) {
-        await reply.status(401).header('www-authenticate', 'Bearer').send({ statusCode: 401, error: 'Unauthorized', message: 'a bearer token is required' });
-      }
-    });
+    scope.addHook('onRequest', requireToken(params.token));
     await scope.register(adapter.registerPlugin(), { prefix: '/admin/queues' });
   });
 }

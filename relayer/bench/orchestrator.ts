@@ -4,7 +4,11 @@
  * no chain sends) and prints shortfalls per second end to end, beside the rate of bare BullMQ
  * no-op jobs on the same Redis in the same run.
  *
- *   npm run bench:orchestrator -- [--count N] [--warmup W] [--concurrency C]
+ *   npm run bench:orchestrator -- [--count N] [--warmup W] [--concurrency C] [--ledger-legs L]
+ * With --ledger-legs the ledger starts out holding L ended legs (db/seed-history.ts: written in
+ * SQL, then VACUUM ANALYZE; needs a superuser, as the local server's postgres is): the rate
+ * must not depend on how big the ledger already is. It prints the sequential and index scans
+ * of the big tables during the timed run: on a big ledger none of them should be sequential.
  * Each side first runs W jobs or shortfalls that are not timed (the JIT compiles the hot paths),
  * then the N that are.
  * The script gives V8 a larger young generation (--max-semi-space-size=64): the workers allocate
@@ -14,7 +18,8 @@
 import { randomBytes } from 'node:crypto';
 import { Queue, Worker } from 'bullmq';
 import { createScratchDatabase } from '../../db/scratch-database.js';
-import { count as countRows } from 'drizzle-orm';
+import { seedLedgerHistory } from '../../db/seed-history.js';
+import { count as countRows, eq, sql } from 'drizzle-orm';
 import { legs, migrateLedger, openLedger, registerChains, settlements } from '../../db/index.js';
 import { integerOption, parseCommandLine } from '../cli/args.js';
 import { defaultPolicySettings, fixedWorld } from '../orchestrator/fixed-world.js';
@@ -22,10 +27,15 @@ import { startOrchestrator } from '../orchestrator/orchestrator.js';
 import { createRedis } from '../orchestrator/redis.js';
 import type { ShortfallReport } from '../orchestrator/shortfall-report.js';
 
-const { values } = parseCommandLine(process.argv.slice(2), { count: { type: 'string' }, warmup: { type: 'string' }, concurrency: { type: 'string' } }, 'bench:orchestrator [--count N] [--warmup W] [--concurrency C]');
+const { values } = parseCommandLine(
+  process.argv.slice(2),
+  { count: { type: 'string' }, warmup: { type: 'string' }, concurrency: { type: 'string' }, 'ledger-legs': { type: 'string' } },
+  'bench:orchestrator [--count N] [--warmup W] [--concurrency C] [--ledger-legs L]',
+);
 const count = integerOption({ name: 'count', value: values.count, min: 1, max: 1_000_000, fallback: 10_000 });
 const warmup = integerOption({ name: 'warmup', value: values.warmup, min: 0, max: 1_000_000, fallback: 2_000 });
 const concurrency = integerOption({ name: 'concurrency', value: values.concurrency, min: 1, max: 1_000, fallback: 256 });
+const ledgerLegs = integerOption({ name: 'ledger-legs', value: values['ledger-legs'], min: 0, max: 10_000_000, fallback: 0 });
 const adminUrl = process.env.RELAYER_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -85,6 +95,19 @@ const world = fixedWorld({
   homeGasUsd: 0.3,
 });
 
+/** Sequential and index scans of the ledger's big tables so far (minus `since`), from Postgres' statistics. */
+async function tableScans(since: readonly { table: string; seq: number; idx: number }[] = []) {
+  // Statistics reach the shared counters when a backend goes idle, within a second.
+  if (since.length > 0) await new Promise((resolve) => setTimeout(resolve, 1_500));
+  const { rows } = await ledger.db.execute<{ table: string; seq: string; idx: string }>(
+    sql`select relname as table, seq_scan::text as seq, coalesce(idx_scan, 0)::text as idx from pg_stat_user_tables where relname in ('shortfalls', 'settlements', 'legs', 'leg_events') order by relname`,
+  );
+  return rows.map((row) => {
+    const before = since.find(({ table }) => table === row.table);
+    return { table: row.table, seq: Number(row.seq) - (before?.seq ?? 0), idx: Number(row.idx) - (before?.idx ?? 0) };
+  });
+}
+
 const database = await createScratchDatabase({ adminUrl, prefix: 'relayer_bench_' });
 const ledger = await openLedger({ target: { kind: 'postgres', url: database.url } });
 const connection = createRedis(redisUrl);
@@ -96,6 +119,12 @@ try {
     { chainId: 2, key: 'beta', lzEid: 30002, wormholeChainId: 4 },
     { chainId: 3, key: 'gamma', lzEid: 30003, wormholeChainId: 5 },
   ]);
+  let seedSeconds = 0;
+  if (ledgerLegs > 0) {
+    const seeding = performance.now();
+    await seedLedgerHistory(ledger.db, { legs: ledgerLegs, homeChainId: 1, sourceChainId: 2, engine: '0x00000000000000000000000000000000000e0001' });
+    seedSeconds = (performance.now() - seeding) / 1000;
+  }
 
   // Bare BullMQ: the same number of no-op jobs through one queue and worker.
   const noop = new Queue('noop', { connection, prefix });
@@ -136,14 +165,17 @@ try {
     detectedBlock: '1',
     detectedAt: new Date().toISOString(),
   });
+  const scansBefore = await tableScans();
   const seconds = await timed({
     push: async (from, n) => {
       for (let i = 0; i < n; i += 500) await Promise.all(Array.from({ length: Math.min(500, n - i) }, (_, k) => orchestrator.reportShortfall(report(from + i + k))));
     },
     done: () => planned,
   });
+  const scans = await tableScans(scansBefore);
   const failed = (await orchestrator.queues.byName.shortfalls.getFailedCount()) + (await orchestrator.queues.byName.plans.getFailedCount());
-  const legKinds = await ledger.db.select({ kind: legs.kind, n: countRows() }).from(legs).groupBy(legs.kind);
+  // The run's own rows: its legs are all still planned (no sends), the seeded ones all ended.
+  const legKinds = await ledger.db.select({ kind: legs.kind, n: countRows() }).from(legs).where(eq(legs.status, 'planned')).groupBy(legs.kind);
   const [revisions] = await ledger.db.select({ n: countRows() }).from(settlements);
   await orchestrator.close();
   await Promise.all(Object.values(orchestrator.queues.byName).map((queue) => queue.obliterate({ force: true })));
@@ -151,7 +183,9 @@ try {
   const endToEnd = count / seconds;
   const bare = count / bareSeconds;
   process.stdout.write(`shortfalls: ${count} (after ${warmup} untimed), worker concurrency ${concurrency}, failed jobs ${failed}, node ${process.execArgv.join(' ')}\n`);
-  process.stdout.write(`recorded: ${revisions?.n ?? 0} revisions, legs ${legKinds.map(({ kind, n }) => `${kind} ${n}`).join(', ')}\n`);
+  process.stdout.write(`ledger before the run: ${ledgerLegs === 0 ? 'empty' : `${ledgerLegs} ended legs (seeded in ${seedSeconds.toFixed(0)} s)`}\n`);
+  process.stdout.write(`scans during the timed run (sequential / index): ${scans.map(({ table, seq, idx }) => `${table} ${seq}/${idx}`).join(', ')}\n`);
+  process.stdout.write(`recorded: ${(revisions?.n ?? 0) - Math.ceil(ledgerLegs / 2)} revisions, legs ${legKinds.map(({ kind, n }) => `${kind} ${n}`).join(', ')}\n`);
   process.stdout.write(`end to end (record, plan, settlement + legs, flow): ${endToEnd.toFixed(0)} shortfalls/s\n`);
   process.stdout.write(`bare BullMQ no-op jobs:                           ${bare.toFixed(0)} jobs/s\n`);
   process.stdout.write(`ratio:                                            ${(endToEnd / bare).toFixed(3)}\n`);

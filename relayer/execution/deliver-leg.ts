@@ -1,4 +1,3 @@
-import { UnrecoverableError } from 'bullmq';
 import type { Hash } from 'viem';
 import { getLeg, listLegEvents, recordLegAttempt, type Leg } from '../../db/index.js';
 import { legPayload } from '../../chains/protocol/legs.js';
@@ -14,7 +13,7 @@ import { vaultLegOf } from './send-leg.js';
 
 /** The leg's message, identified again from its source transaction (the chain is the record). */
 async function messageOf(context: ExecutionContext, leg: Leg): Promise<OutboundMessage> {
-  if (leg.transport === null || !leg.sourceTxHash) throw new UnrecoverableError(`leg ${leg.id} has no source transaction to deliver`);
+  if (leg.transport === null || !leg.sourceTxHash) throw new RelayerError(`leg ${leg.id} has no source transaction to deliver`);
   const source = chainOf(context, leg.sourceChainId);
   const destination = chainOf(context, leg.destinationChainId);
   const receipt = await source.signer.public.getTransactionReceipt({ hash: leg.sourceTxHash });
@@ -22,7 +21,7 @@ async function messageOf(context: ExecutionContext, leg: Leg): Promise<OutboundM
   const [message] = context.transports[leg.transport]
     .identify({ source: source.key, destination: destination.key, sender: source.vault, receiver: destination.vault, receipt })
     .filter((m) => m.payload === payload);
-  if (!message) throw new UnrecoverableError(`transaction ${leg.sourceTxHash} carries no message for leg ${leg.id}`);
+  if (!message) throw new RelayerError(`transaction ${leg.sourceTxHash} carries no message for leg ${leg.id}`);
   return message;
 }
 
@@ -37,7 +36,7 @@ async function messageOf(context: ExecutionContext, leg: Leg): Promise<OutboundM
  */
 export async function deliverLegStep(context: ExecutionContext, legId: Hash): Promise<void> {
   const leg = await getLeg(context.ledger, legId);
-  if (!leg) throw new UnrecoverableError(`leg ${legId} is not in the ledger`);
+  if (!leg) throw new RelayerError(`leg ${legId} is not in the ledger`);
   if (leg.status === 'credited' || leg.status === 'failed' || leg.status === 'refunded') return;
   if (leg.status === 'planned' || leg.status === 'submitted') throw new RelayerError(`leg ${legId} is ${leg.status}: not sent yet`, { retryable: true });
   if (leg.transport === null) return;
@@ -83,7 +82,7 @@ async function refused(context: ExecutionContext, leg: Leg, error: unknown): Pro
   const reason = shortReason(error);
   if (refusalFailsLeg(leg.id, revertError(error))) {
     await advanceLeg(context, { legId: leg.id, from: leg.status, to: 'failed', error: refusedDeliveryError(reason) });
-    throw new UnrecoverableError(`leg ${leg.id} refused by the destination vault: ${reason}`);
+    throw new RelayerError(`leg ${leg.id} refused by the destination vault: ${reason}`);
   }
   await recordLegAttempt(context.ledger, { legId: leg.id, status: leg.status, error: refusedDeliveryError(reason) });
   throw new RelayerError(`leg ${leg.id}: the destination refused the delivered message, not the leg: ${reason}`, { retryable: true, cause: error });
@@ -103,5 +102,5 @@ async function failIfRejected(context: ExecutionContext, leg: Leg, message: Outb
     error: refusedDeliveryError(reason),
     evidence: { chainId: destination.chainId, txHash: rejected.transactionHash, blockNumber: rejected.blockNumber, blockHash: rejected.blockHash },
   });
-  throw new UnrecoverableError(`leg ${leg.id} rejected by the destination vault: ${reason}`);
+  throw new RelayerError(`leg ${leg.id} rejected by the destination vault: ${reason}`);
 }

@@ -1,11 +1,11 @@
-import { UnrecoverableError } from 'bullmq';
 import { parseEventLogs, type Hash, type TransactionReceipt } from 'viem';
 import { marginEngineAbi } from '../../chains/contracts/out/MarginEngine.js';
 import { VALUE_SCALE } from '../../chains/protocol/units.js';
 import { isRevert, shortReason } from '../../chains/signer.js';
 import { RelayerError } from '../errors.js';
-import { listLegEvents, type Leg, type LegEvidence, type LegStatus } from '../../db/index.js';
+import type { Leg, LegEvidence, LegStatus } from '../../db/index.js';
 import { advanceLeg } from './advance-leg.js';
+import { submitHomeLeg } from './submit-home-leg.js';
 import { chainOf, type ExecutionContext } from './execution-context.js';
 
 const abs = (value: bigint): bigint => (value < 0n ? -value : value);
@@ -20,15 +20,9 @@ const abs = (value: bigint): bigint => (value < 0n ? -value : value);
 export async function executeLocalLeg(context: ExecutionContext, leg: Leg): Promise<void> {
   const chain = chainOf(context, leg.destinationChainId);
   const market = leg.marketId;
-  if (!market) throw new UnrecoverableError(`local leg ${leg.id} names no market`);
-  let status: LegStatus = leg.status;
-  if (status === 'planned') {
-    const head = await chain.signer.public.getBlockNumber({ cacheTime: 0 });
-    await advanceLeg(context, { legId: leg.id, from: 'planned', to: 'submitted', evidence: { chainId: chain.chainId, blockNumber: head } });
-    status = 'submitted';
-  }
-  if (status !== 'submitted') return;
-  const fromBlock = (await listLegEvents(context.ledger, leg.id)).find((event) => event.toStatus === 'submitted')?.blockNumber ?? 0n;
+  if (!market) throw new RelayerError(`local leg ${leg.id} names no market`);
+  const fromBlock = await submitHomeLeg(context, chain, leg);
+  if (fromBlock === undefined) return;
   const [previous] = await chain.signer.public.getContractEvents({
     address: chain.marginEngine,
     abi: marginEngineAbi,
@@ -44,14 +38,14 @@ export async function executeLocalLeg(context: ExecutionContext, leg: Leg): Prom
     // Exactly the planned size, or less if the engine caps it now: never the engine's maximum by default.
     const size = abs(leg.positionSize) < abs(allowed) ? leg.positionSize : allowed;
     try {
-      if (size === 0n) throw new UnrecoverableError(`account ${leg.account} is not liquidatable on chain ${chain.chainId}${leg.positionSize === 0n ? ' (the leg plans no size)' : ''}`);
+      if (size === 0n) throw new RelayerError(`account ${leg.account} is not liquidatable on chain ${chain.chainId}${leg.positionSize === 0n ? ' (the leg plans no size)' : ''}`);
       receipt = await chain.signer.write({ address: chain.marginEngine, abi: marginEngineAbi, functionName: 'liquidate', args: [leg.account, market, size], label: 'MarginEngine' });
     } catch (error) {
-      if (!(error instanceof UnrecoverableError) && !isRevert(error)) throw new RelayerError(`liquidating for local leg ${leg.id} on chain ${chain.chainId} failed: ${shortReason(error)}`, { cause: error, retryable: true });
+      if (!(error instanceof RelayerError && !error.retryable) && !isRevert(error)) throw new RelayerError(`liquidating for local leg ${leg.id} on chain ${chain.chainId} failed: ${shortReason(error)}`, { cause: error, retryable: true });
       // The head it failed at: reconciliation confirms that nothing was liquidated once the chain is final past it.
       const head = await chain.signer.public.getBlockNumber({ cacheTime: 0 });
       await advanceLeg(context, { legId: leg.id, from: 'submitted', to: 'failed', error: shortReason(error), evidence: { chainId: chain.chainId, blockNumber: head } });
-      throw new UnrecoverableError(`local leg ${leg.id} refused: ${shortReason(error)}`);
+      throw new RelayerError(`local leg ${leg.id} refused: ${shortReason(error)}`);
     }
   }
   await recordLiquidation(context, { leg, receipt, chainId: chain.chainId });
@@ -60,7 +54,7 @@ export async function executeLocalLeg(context: ExecutionContext, leg: Leg): Prom
 async function recordLiquidation(context: ExecutionContext, params: { leg: Leg; receipt: TransactionReceipt; chainId: number }): Promise<void> {
   const { leg, receipt, chainId } = params;
   const event = parseEventLogs({ abi: marginEngineAbi, eventName: 'Liquidated', logs: receipt.logs })[0];
-  if (!event) throw new UnrecoverableError(`transaction ${receipt.transactionHash} liquidated nothing`);
+  if (!event) throw new RelayerError(`transaction ${receipt.transactionHash} liquidated nothing`);
   const evidence: LegEvidence = {
     chainId,
     txHash: receipt.transactionHash,

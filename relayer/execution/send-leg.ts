@@ -1,4 +1,3 @@
-import { UnrecoverableError } from 'bullmq';
 import type { Hash, Hex, TransactionReceipt } from 'viem';
 import { getLeg, listLegEvents, recordMessage, type Leg } from '../../db/index.js';
 import { legPayload, sendLeg, type Leg as VaultLeg } from '../../chains/protocol/legs.js';
@@ -6,6 +5,7 @@ import { isRevert, shortReason } from '../../chains/signer.js';
 import { RelayerError } from '../errors.js';
 import { messageRefOf } from './message-ref.js';
 import { advanceLeg } from './advance-leg.js';
+import { executeAuctionLeg } from './auction-leg.js';
 import { executeLocalLeg } from './local-leg.js';
 import { chainOf, type ExecutionContext, type ExecutionChain } from './execution-context.js';
 import { findLegSent, legSentIn } from './leg-logs.js';
@@ -34,8 +34,9 @@ async function submittedAt(context: ExecutionContext, legId: Hash): Promise<bigi
  */
 export async function sendLegStep(context: ExecutionContext, legId: Hash): Promise<void> {
   const leg = await getLeg(context.ledger, legId);
-  if (!leg) throw new UnrecoverableError(`leg ${legId} is not in the ledger`);
+  if (!leg) throw new RelayerError(`leg ${legId} is not in the ledger`);
   if (leg.status !== 'planned' && leg.status !== 'submitted') return;
+  if (leg.kind === 'auction') return executeAuctionLeg(context, leg);
   if (leg.kind === 'local' || leg.transport === null) return executeLocalLeg(context, leg);
   const source = chainOf(context, leg.sourceChainId);
   const destination = chainOf(context, leg.destinationChainId);
@@ -66,7 +67,7 @@ export async function sendLegStep(context: ExecutionContext, legId: Hash): Promi
         // The head it failed at: reconciliation confirms that nothing was sent once the chain is final past it.
         const head = await source.signer.public.getBlockNumber({ cacheTime: 0 });
         await advanceLeg(context, { legId, from: 'submitted', to: 'failed', error: shortReason(error), evidence: { chainId: source.chainId, blockNumber: head } });
-        throw new UnrecoverableError(`leg ${legId} refused by the source vault: ${shortReason(error)}`);
+        throw new RelayerError(`leg ${legId} refused by the source vault: ${shortReason(error)}`);
       }
       // Sent by the other run: not mined by this one.
       return recordSent(context, { leg, source, destination, receipt });
@@ -87,7 +88,7 @@ async function recordSent(context: ExecutionContext, params: { leg: Leg; source:
     .identify({ source: source.key, destination: destination.key, sender: source.vault, receiver: destination.vault, receipt })
     .filter((m) => m.payload === payload);
   const sent = legSentIn(receipt, leg.id);
-  if (!message || !sent) throw new UnrecoverableError(`transaction ${receipt.transactionHash} carries no message for leg ${leg.id}`);
+  if (!message || !sent) throw new RelayerError(`transaction ${receipt.transactionHash} carries no message for leg ${leg.id}`);
   const ref = messageRefOf(message.id);
   const block = await source.signer.public.getBlock({ blockHash: receipt.blockHash });
   await advanceLeg(context, {

@@ -3,6 +3,7 @@ import { getAddress, isHex, type Address, type Hex } from 'viem';
 import { z } from 'zod';
 import { resolveDatabaseTarget } from '../../db/index.js';
 import { ConfigError } from '../errors.js';
+import { LOG_FORMATS, LOG_LEVELS } from '../log/logger.js';
 import { fieldPath, parseWith, readJsonFile } from '../validation.js';
 
 const address = z
@@ -18,6 +19,9 @@ const url = (protocols: readonly string[]) =>
     }
   }, `must be a URL (${protocols.join(' or ')})`);
 
+/** The lowest fee cap the node accepts, in gwei. */
+const MIN_FEE_CAP_GWEI = 1;
+
 const DEFAULT_CONCURRENCY = { shortfalls: 64, plans: 32, legs: 16, deliveries: 16, reconcile: 1, sweeps: 1, unwinds: 1 };
 const workerConcurrency = (fallback: number) => z.number().int().min(1, 'must be at least 1').max(1_000, 'must be at most 1000').default(fallback);
 
@@ -27,7 +31,7 @@ const chainSchema = z.strictObject({
   rpcUrls: z.array(url(['http:', 'https:'])).min(1, 'must list at least one RPC URL'),
   lzEid: z.number().int().min(30_000, 'must be 30000 or more (LayerZero V2 eids)'),
   wormholeChainId: z.number().int().positive().max(65_535),
-  confirmations: z.number().int().min(0).default(1),
+  confirmations: z.number().int('must be a whole number of blocks').min(0, 'must be 0 or more').default(1),
   /** The block the protocol was deployed at: watchers start there. */
   startBlock: z.number().int().min(0).default(0),
   contracts: z.strictObject({
@@ -51,6 +55,13 @@ const chainSchema = z.strictObject({
 export const nodeConfigSchema = z
   .strictObject({
     node: z.strictObject({ id: z.string().min(1).default('relayer-node') }).default({ id: 'relayer-node' }),
+    /** The node's log (relayer/log): level, and JSON lines or pretty ones (`auto`: pretty on a terminal). */
+    log: z
+      .strictObject({
+        level: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+        format: z.enum(LOG_FORMATS, { error: `must be one of ${LOG_FORMATS.join(', ')}` }).default('auto'),
+      })
+      .default({ level: 'info', format: 'auto' }),
     redis: z.strictObject({ url: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'), prefix: z.string().min(1).default('relayer') }).default({ url: 'redis://127.0.0.1:6379', prefix: 'relayer' }),
     http: z.strictObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65_535).default(8080) }).default({ host: '127.0.0.1', port: 8080 }),
     chains: z.array(chainSchema).min(1, 'must list at least one chain'),
@@ -102,6 +113,16 @@ export const nodeConfigSchema = z
         arbitrageHalfLifeSeconds: 0,
         annualVolatility: 0.8,
       }),
+    /** How the node's transactions are sent (chains/tx-sender.ts): when a stuck one is replaced, by how much, up to what. */
+    sender: z
+      .strictObject({
+        replaceAfterBlocks: z.number().int('must be a whole number of blocks').min(1, 'must be at least 1').default(3),
+        /** Each replacement raises the fees by this much (Hyperlane's escalator: 12.5); nodes refuse a replacement below 10. */
+        feeBumpPercent: z.number().min(10, 'must be at least 10 (nodes refuse a smaller replacement)').max(100, 'must be at most 100').default(12.5),
+        /** No transaction pays more than this per gas. */
+        maxFeePerGasGwei: z.number().min(MIN_FEE_CAP_GWEI, `must be at least ${MIN_FEE_CAP_GWEI} gwei (the floor: below it a transaction cannot pay a base fee)`).default(500),
+      })
+      .default({ replaceAfterBlocks: 3, feeBumpPercent: 12.5, maxFeePerGasGwei: 500 }),
     /** Jobs each worker of this node runs at once, per queue (DESIGN.md section 7). */
     queues: z
       .strictObject({
@@ -137,6 +158,15 @@ export const nodeConfigSchema = z
         minTradeUsd: z.number().positive().default(10),
       })
       .default({ enabled: false, everyMs: 5_000, minTradeUsd: 10 }),
+    /** Dutch auctions (MarginEngine.startAuction) as an option of the decision core. */
+    auction: z
+      .strictObject({
+        /** Off by default: a deployment without takers must not start auctions nobody takes. */
+        enabled: z.boolean().default(false),
+        /** How far below the pool's price (a fraction in [0, 1)) takers wait for an auction's price before they take it. */
+        takerMargin: z.number().min(0, 'must be in [0, 1)').lt(1, 'must be in [0, 1)').default(0.01),
+      })
+      .default({ enabled: false, takerMargin: 0.01 }),
     /** The watchers' risk math (DESIGN.md section 5) and how they follow their chains. */
     watchers: z
       .strictObject({

@@ -21,6 +21,8 @@ export function nodeConfigForDevnet(params: { manifest: Manifest; nodeId?: strin
   return {
     config: {
       node: { id: params.nodeId ?? 'devnet-node' },
+      // The main job prints its own progress; the node says only what went wrong.
+      log: { level: 'warn' },
       redis: { url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', prefix: params.redisPrefix },
       http: { host: '127.0.0.1', port: params.port ?? 0 },
       chains: params.manifest.chains.map((chain) => ({

@@ -1,15 +1,18 @@
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
+import { parseGwei } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { messageProbeAbi } from '../../chains/contracts/out/MessageProbe.js';
 import { LayerZeroTransport } from '../../chains/messaging/layerzero/transport.js';
 import { WormholeTransport } from '../../chains/messaging/wormhole/transport.js';
 import { DevnetGuardianVaaSource, WormholescanVaaSource } from '../../chains/messaging/wormhole/vaa-source.js';
 import { vaultCallAbi } from '../../chains/protocol/abi.js';
+import { RedisNonceStore } from '../../chains/nonce-store.js';
 import { Signer, shortReason } from '../../chains/signer.js';
 import { migrateLedger, openLedger, registerChains, resolveDatabaseTarget, type LedgerHandle } from '../../db/index.js';
 import { buildApi, type Readiness } from '../api/server.js';
+import { createLogger, type Logger } from '../log/logger.js';
 import { ChainLegExecutor } from '../execution/chain-leg-executor.js';
 import type { ExecutionChain, ExecutionContext } from '../execution/execution-context.js';
 import { createNodeMetrics, type NodeMetrics } from '../metrics/node-metrics.js';
@@ -18,19 +21,24 @@ import { unitsUp } from '../policy/index.js';
 import { startOrchestrator, type Orchestrator } from '../orchestrator/orchestrator.js';
 import { assertRedisAnswers, createRedis } from '../orchestrator/redis.js';
 import { chainClock } from '../orchestrator/stuck-leg-sweeper.js';
+import { legOperator } from '../orchestrator/leg-operator.js';
 import { reconcile } from '../reconcile/reconcile.js';
 import { unwindBackstops } from '../orchestrator/backstop-unwinder.js';
 import { riskConfig, varianceFromAnnualVolatility } from '../risk/index.js';
 import { RedisLease } from '../watcher/lease.js';
 import { orchestratorSink } from '../watcher/shortfall-sink.js';
 import { startChainWatcher, type ChainWatcher } from '../watcher/start-chain-watcher.js';
+import type { Common } from './common.js';
 import type { NodeConfig } from './config.js';
+import { createShutdown } from './shutdown.js';
 
 /** LayerZero confirmations the node's DVN attests (the ULN configs ask for as many). */
 const DVN_CONFIRMATIONS = 1n;
 
 export interface RunningNode {
   readonly config: NodeConfig;
+  /** The config, logger, metrics and shutdown every part was given. */
+  readonly common: Common;
   readonly ledger: LedgerHandle;
   readonly orchestrator: Orchestrator;
   readonly context: ExecutionContext;
@@ -51,13 +59,12 @@ export interface RunningNode {
  * reconciliation, metrics and the HTTP API. A dependency that does not answer stops the start
  * with one message naming it; whatever was opened is closed again.
  */
-export async function startNode(config: NodeConfig): Promise<RunningNode> {
+export async function startNode(config: NodeConfig, options: { logger?: Logger } = {}): Promise<RunningNode> {
+  const logger = (options.logger ?? nodeLogger(config)).child({ node: config.node.id });
   await assertRedisAnswers(config.redis.url);
   const ledger = await openLedger({ target: resolveDatabaseTarget({ databaseUrl: config.secrets.databaseUrl, pgliteDir: config.secrets.pgliteDir }), applicationName: `relayer ${config.node.id}` });
-  const closers: (() => Promise<unknown>)[] = [() => ledger.close()];
-  const closeAll = async (): Promise<void> => {
-    for (const close of closers.reverse()) await close().catch(() => undefined);
-  };
+  const shutdown = createShutdown(logger);
+  shutdown.add('ledger', () => ledger.close());
   try {
     if (ledger.driver === 'postgres') await migrateLedger(ledger); // safe from several nodes at once
     await registerChains(
@@ -65,7 +72,19 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       config.chains.map((c) => ({ chainId: c.chainId, key: c.key, lzEid: c.lzEid, wormholeChainId: c.wormholeChainId, confirmations: c.confirmations })),
     );
     const relayer = privateKeyToAccount(config.secrets.relayerKey);
-    const signers = new Map(config.chains.map((c) => [c.key, new Signer({ chainId: c.chainId, rpcUrl: c.rpcUrls[0] ?? '', rpcUrls: c.rpcUrls, name: c.key }, relayer)]));
+    // Nonces held in Redis, shared by every node with this key (chains/nonce-store.ts).
+    const nonceRedis: Redis = createRedis(config.redis.url);
+    shutdown.add('redis-nonces', () => nonceRedis.quit());
+    const sender = { replaceAfterBlocks: config.sender.replaceAfterBlocks, feeBumpPercent: config.sender.feeBumpPercent, maxFeePerGas: parseGwei(String(config.sender.maxFeePerGasGwei)) };
+    const signers = new Map(
+      config.chains.map((c) => [
+        c.key,
+        new Signer({ chainId: c.chainId, rpcUrl: c.rpcUrls[0] ?? '', rpcUrls: c.rpcUrls, name: c.key }, relayer, {
+          sender,
+          nonces: new RedisNonceStore(nonceRedis, { prefix: config.redis.prefix, chainId: c.chainId, address: relayer.address }),
+        }),
+      ]),
+    );
     const layerzero = new LayerZeroTransport({
       chains: config.chains.map((c) => ({
         ...c,
@@ -101,7 +120,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     const nativeUsd = new Map(config.chains.map((c) => [c.chainId, c.nativeUsd]));
 
     const connection: Redis = createRedis(config.redis.url);
-    closers.push(async () => connection.quit());
+    shutdown.add('redis', () => connection.quit());
     const orchestrator = startOrchestrator({
       connection,
       prefix: config.redis.prefix,
@@ -111,6 +130,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
         nativeUsd: (chainId) => nativeUsd.get(chainId) ?? 0,
         latencySeconds: config.planner.latencySeconds,
         gas: { source: 250_000n, destination: BigInt(config.messaging.receiveGas) },
+        auctions: config.auction.enabled,
       }),
       policy: {
         riskPerSecondPerUsd: config.planner.riskPerSecondPerUsd,
@@ -120,12 +140,13 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
         target: config.watchers.target,
         latencySeconds: config.planner.latencySeconds,
         z: config.watchers.z,
-        actionSeconds: config.watchers.actionSeconds,
         sigmaPrior: Math.sqrt(varianceFromAnnualVolatility(config.planner.annualVolatility)),
         localImpactBudget: config.planner.localImpactBudget,
         unwindImpactBudget: config.planner.unwindImpactBudget,
         blockSeconds: config.planner.blockSeconds,
         arbitrageHalfLifeSeconds: config.planner.arbitrageHalfLifeSeconds,
+        // Without it the core offers no auction (nor does ChainWorld read any): no takers were configured.
+        ...(config.auction.enabled ? { auctionTakerMargin: config.auction.takerMargin } : {}),
       },
       chainKeys: new Map(config.chains.map((c) => [c.chainId, c.key])),
       reviewEveryMs: config.planner.reviewEveryMs,
@@ -133,6 +154,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       legDeadlineSeconds: config.planner.legDeadlineSeconds,
       concurrency: config.queues.concurrency,
       onWorkerError: (queue) => metrics?.workerErrors.inc({ queue }),
+      log: logger.child({ part: 'orchestrator' }),
       onPlanned: (plan) => {
         metrics?.plannerCost.observe(plan.totalCost);
         if (plan.uncovered > 0) metrics?.plannerUncovered.inc(plan.uncovered);
@@ -155,9 +177,9 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
         },
       },
     });
-    closers.push(() => orchestrator.close());
-    const watchers = config.watchers.enabled ? startWatchers({ config, ledger, orchestrator, connection }) : [];
-    closers.push(() => Promise.all(watchers.map((watcher) => watcher.stop())));
+    shutdown.add('orchestrator', () => orchestrator.close());
+    const watchers = config.watchers.enabled ? startWatchers({ config, ledger, orchestrator, connection, logger }) : [];
+    shutdown.add('watchers', () => Promise.all(watchers.map((watcher) => watcher.stop())));
     const queues = Object.values(orchestrator.queues.byName);
     metrics = createNodeMetrics({
       ledger: ledger.db,
@@ -166,28 +188,32 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       chainKeys: new Map(config.chains.map((c) => [c.chainId, c.key])),
     });
     const registered = metrics;
-    closers.push(async () => registered.close());
+    shutdown.add('metrics', () => registered.close());
     const api = await buildApi({
+      log: logger.child({ part: 'api' }),
       ledger: ledger.db,
       chains: config.chains,
       readiness: () => readiness({ connection, ledger, signers: [...signers.entries()], watchers, maxLagBlocks: config.watchers.maxLagBlocks + Math.max(...config.chains.map((c) => c.confirmations)) }),
       metrics: registered.registry,
       queues,
+      legOperator: legOperator({ ledger: ledger.db, queues: orchestrator.queues, chainTime: chainClock(context) }),
       ...(config.secrets.adminToken ? { adminToken: config.secrets.adminToken } : {}),
     });
     const url = await api.listen({ host: config.http.host, port: config.http.port });
-    closers.push(() => api.close());
+    shutdown.add('api', () => api.close());
 
-    let stopping: Promise<void> | undefined;
-    return { config, ledger, orchestrator, context, metrics: registered, api, url, watchers, stop: () => (stopping ??= closeAll()) };
+    const common: Common = { config, logger, metrics: registered, shutdown };
+    logger.info({ at: 'startNode', chains: config.chains.map((c) => c.key), url, ledger: ledger.location, watchers: watchers.length }, 'node started');
+    return { config, common, ledger, orchestrator, context, metrics: registered, api, url, watchers, stop: () => shutdown.run() };
   } catch (error) {
-    await closeAll();
+    logger.error({ at: 'startNode', err: error }, 'start failed: closing what was opened');
+    await shutdown.run();
     throw error;
   }
 }
 
 /** A watcher per chain, each under its lease, reporting to this node's orchestrator. */
-function startWatchers(params: { config: NodeConfig; ledger: LedgerHandle; orchestrator: Orchestrator; connection: Redis }): ChainWatcher[] {
+function startWatchers(params: { config: NodeConfig; ledger: LedgerHandle; orchestrator: Orchestrator; connection: Redis; logger: Logger }): ChainWatcher[] {
   const { config } = params;
   const risk = riskConfig({ actionSeconds: config.watchers.actionSeconds, warn: config.watchers.warn, target: config.watchers.target, z: config.watchers.z, ...(config.watchers.forecastLevel === undefined ? {} : { forecastLevel: config.watchers.forecastLevel }) });
   return config.chains.map((chain) =>
@@ -206,6 +232,7 @@ function startWatchers(params: { config: NodeConfig; ledger: LedgerHandle; orche
       risk,
       lease: new RedisLease({ redis: params.connection, name: `watcher:${chain.key}`, ttlMs: config.watchers.leaseTtlMs, owner: config.node.id, prefix: config.redis.prefix }),
       pollIntervalMs: config.watchers.pollIntervalMs,
+      log: params.logger.child({ part: 'watcher', chain: chain.key }),
     }),
   );
 }
@@ -235,4 +262,19 @@ async function readiness(params: { connection: Redis; ledger: LedgerHandle; sign
       }),
   ];
   return { ready: entries.every(([, status]) => status.ok), checks: Object.fromEntries(entries) };
+}
+
+/**
+ * The node's logger from its config: level and format from `log`, and every secret the node
+ * holds (keys, admin token, the credentials in its RPC, Redis, database and VAA API URLs) scrubbed.
+ */
+export function nodeLogger(config: NodeConfig, destination?: Parameters<typeof createLogger>[0]['destination']): Logger {
+  const wormhole = config.messaging.wormhole;
+  return createLogger({
+    level: config.log.level,
+    format: config.log.format,
+    ...(destination ? { destination } : {}),
+    secrets: [config.secrets.relayerKey, config.secrets.dvnKey, ...(config.secrets.adminToken ? [config.secrets.adminToken] : [])],
+    urls: [...config.chains.flatMap((c) => c.rpcUrls), config.redis.url, ...(config.secrets.databaseUrl ? [config.secrets.databaseUrl] : []), ...(wormhole.vaaSource === 'wormholescan' ? [wormhole.apiUrl] : [])],
+  });
 }

@@ -1,4 +1,4 @@
-import type { Address, Hash } from 'viem';
+import { maxUint256, type Address, type Hash } from 'viem';
 import { marginEngineAbi } from '../../chains/contracts/out/MarginEngine.js';
 import { vaultAbi } from '../../chains/contracts/out/Vault.js';
 import { TRANSPORT_ID } from '../../chains/protocol/payload.js';
@@ -7,6 +7,9 @@ import { transportKinds, type TransportKind } from '../../chains/messaging/trans
 import { reservedOnSources, type LegReservation, type ReservationRead } from '../../db/index.js';
 import type { ExecutionChain, ExecutionContext } from '../execution/execution-context.js';
 import type { PolicyPosition, PolicyRoute, PolicySource } from '../policy/index.js';
+
+/** A market's auction as the core sees it (PolicyPosition.auction). */
+type PolicyAuction = NonNullable<PolicyPosition['auction']>;
 import { measuredLatency } from './measured-latency.js';
 
 export interface ChainWorldConfig {
@@ -17,6 +20,8 @@ export interface ChainWorldConfig {
   readonly latencySeconds: Readonly<Record<TransportKind, number>>;
   /** Gas a leg costs on its source and on its destination. */
   readonly gas: { readonly source: bigint; readonly destination: bigint };
+  /** Whether the core may start Dutch auctions (node config `auction.enabled`); off, it sees none. */
+  readonly auctions?: boolean;
 }
 
 export interface WorldRequest {
@@ -62,7 +67,8 @@ const ZERO_ADDRESS: Address = '0x0000000000000000000000000000000000000000';
  * each (its virtual AMM: base reserve the market's depth, quote reserve depth x oracle, so its
  * price is the oracle's; no fee), the backstop's own position in each such market, and for every other chain the account's consented free collateral and the vault's
  * reserve, each read at one block and offered net of what other plans reserved, over each
- * transport with the fee the vault quotes for exactly that leg plus gas on both chains.
+ * transport with the fee the vault quotes for exactly that leg plus gas on both chains; per market
+ * also what the per-block notional cap leaves and, with auctions enabled, the market's auction terms.
  */
 export class ChainWorld implements WorldSource {
   constructor(private readonly config: ChainWorldConfig) {}
@@ -80,6 +86,8 @@ export class ChainWorld implements WorldSource {
       const config = await client.readContract({ address: home.marginEngine, abi: marginEngineAbi, functionName: 'marketConfig', args: [position.market] });
       const [baseReserve, quoteReserve] = await client.readContract({ address: home.marginEngine, abi: marginEngineAbi, functionName: 'ammReserves', args: [position.market] });
       const [backstopSize] = backstop === ZERO_ADDRESS ? [0n] : await client.readContract({ address: home.marginEngine, abi: marginEngineAbi, functionName: 'positionOf', args: [backstop, position.market] });
+      const limits = await client.readContract({ address: home.marginEngine, abi: marginEngineAbi, functionName: 'blockLimits', args: [position.market] });
+      const auction = this.config.auctions ? await this.auctionOf(home, position.market) : undefined;
       const maintenanceFraction = toFraction(config.maintenanceMarginFraction);
       positions.push({
         marketId: position.market,
@@ -94,6 +102,9 @@ export class ChainWorld implements WorldSource {
         // Signed, rounded toward zero.
         backstopNotional: (backstopSize * position.price) / VALUE_SCALE,
         pool: { quoteReserve, baseReserve: Number(baseReserve) / SIZE_UNITS, fee: 0 },
+        // What the per-market cap leaves in the block read (the engine's maximum: no cap).
+        ...(limits.notionalLeft === maxUint256 ? {} : { blockNotionalLeft: limits.notionalLeft }),
+        ...(auction ? { auction } : {}),
       });
       markets.set(position.market, { price: position.price, size: position.size });
     }
@@ -110,6 +121,13 @@ export class ChainWorld implements WorldSource {
       if (net > 0n) sources.push({ ...entry.source, capacity: net });
     });
     return { health: { equity: view.equity, maintenance: view.maintenanceMargin, initial: view.initialMargin }, positions, sources, homeGasUsd, markets, observed };
+  }
+
+  /** The market's Dutch auction terms as the core prices them, or undefined where the engine refuses auctions (zero step). */
+  private async auctionOf(chain: ExecutionChain, market: Hash): Promise<PolicyAuction | undefined> {
+    const config = await chain.signer.public.readContract({ address: chain.marginEngine, abi: marginEngineAbi, functionName: 'auctionConfig', args: [market] });
+    if (config.step === 0n) return undefined;
+    return { buf: toFraction(config.buf), cut: toFraction(config.cut), cusp: toFraction(config.cusp), stepSeconds: Number(config.step), tailSeconds: Number(config.tail) };
   }
 
   /** One chain's surplus of the account (if it consented there) and its vault's reserve, at one block. */

@@ -27,7 +27,6 @@ export const defaultPolicySettings: PolicySettings = {
   target: 0.2,
   latencySeconds: { layerzero: 30, wormhole: 60 },
   z: 3,
-  actionSeconds: 60,
   sigmaPrior: Math.sqrt(varianceFromAnnualVolatility(0.8)),
   localImpactBudget: 0.02,
   unwindImpactBudget: 0.01,

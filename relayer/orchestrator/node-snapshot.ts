@@ -37,14 +37,16 @@ export function nodeSnapshot(params: NodeSnapshotParameters): PolicySnapshot {
   const inFlight: PolicyInFlight[] = legs
     .filter((leg) => !hasLegEnded(leg.status))
     .map((leg) => {
-      if (leg.kind === 'local' || leg.transport === null) return { kind: 'local' as const, relief: leg.relief, etaSeconds: 0 };
+      if (leg.kind === 'local') return { kind: 'local' as const, relief: leg.relief, etaSeconds: 0 };
+      // An auction on the account's own chain: due whenever a keeper takes it; held in flight until it fills or fails.
+      if (leg.kind === 'auction' || leg.transport === null) return { kind: 'auction' as const, relief: leg.relief, etaSeconds: 0 };
       const expected = params.latencySeconds[leg.transport] ?? 0;
       const remaining = expected - (now.getTime() - leg.createdAt.getTime()) / 1000;
       // Overdue: no longer expected soon, so it does not hold back a home action.
       return { kind: leg.kind, relief: leg.relief, etaSeconds: remaining > 0 ? remaining : expected };
     });
   const avoid = legs.flatMap((leg) =>
-    (leg.status === 'failed' || leg.status === 'refunded') && leg.kind !== 'local' && leg.transport !== null ? [{ chainId: leg.sourceChainId, kind: leg.kind, transport: leg.transport }] : [],
+    (leg.status === 'failed' || leg.status === 'refunded') && (leg.kind === 'collateral' || leg.kind === 'liquidity') && leg.transport !== null ? [{ chainId: leg.sourceChainId, kind: leg.kind, transport: leg.transport }] : [],
   );
   return {
     account: state.account,
@@ -86,12 +88,13 @@ export function revisionRecord(params: {
   const { state, world, decision } = params;
   const legs: PlannedLeg[] = decision.legs.map((leg) => {
     const common = { destinationChainId: state.chainId, account: state.account as Address, amount: leg.amount, relief: leg.relief, deadline: params.deadline };
-    if (leg.kind === 'local') {
-      return { ...common, kind: 'local', sourceChainId: state.chainId, transport: null, marketId: leg.marketId as Hash, positionSize: sizeOf(world, leg.marketId, leg.amount) };
+    if (leg.kind === 'collateral' || leg.kind === 'liquidity') {
+      const reservation = world.observed.get(sourceKey(leg.kind, leg.sourceChainId));
+      const base = { ...common, kind: leg.kind, sourceChainId: leg.sourceChainId, transport: leg.transport, ...(reservation ? { reservation } : {}) };
+      return leg.kind === 'collateral' ? base : { ...base, marketId: leg.marketId as Hash, positionSize: sizeOf(world, leg.marketId, leg.absorbNotional) };
     }
-    const reservation = world.observed.get(sourceKey(leg.kind, leg.sourceChainId));
-    const base = { ...common, kind: leg.kind, sourceChainId: leg.sourceChainId, transport: leg.transport, ...(reservation ? { reservation } : {}) };
-    return leg.kind === 'collateral' ? base : { ...base, marketId: leg.marketId as Hash, positionSize: sizeOf(world, leg.marketId, leg.absorbNotional) };
+    // A close into the pool or an auction of the lot: both on the account's chain, sized from the notional.
+    return { ...common, kind: leg.kind, sourceChainId: state.chainId, transport: null, marketId: leg.marketId as Hash, positionSize: sizeOf(world, leg.marketId, leg.amount) };
   });
   const covered = decision.legs.reduce((sum, leg) => sum + leg.relief, 0n);
   const required = covered + decision.uncovered;

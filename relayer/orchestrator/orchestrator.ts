@@ -1,11 +1,14 @@
-import { UnrecoverableError, Worker, type FlowJob, type Job } from 'bullmq';
+import { Worker, type FlowJob, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Hash } from 'viem';
 import { z } from 'zod';
 import { episodeStates, openEpisodesAtRest, recordDecision, recordSettlements, recordShortfalls, type EpisodeState, type LedgerDatabase, type RecordSettlementParameters, type RecordSettlementReturnType } from '../../db/index.js';
+import { RelayerError } from '../errors.js';
+import { silentLogger, type Logger } from '../log/logger.js';
 import type { Plan } from '../planner/types.js';
 import { fieldPath } from '../validation.js';
 import { createBatcher } from './batcher.js';
+import { jobProcessor } from './job-processor.js';
 import type { WorldSource } from './chain-world.js';
 import { revisionPlanner, type PolicySettings } from './revision-planner.js';
 import { defaultJobOptions, jobId, openQueues, workerOptions, type QueueName, type Queues, type WorkerLocking } from './queues.js';
@@ -52,8 +55,10 @@ export interface OrchestratorOptions {
    * back to waiting, and how many stalls fail a job; `workerLocking` in queues.ts by default.
    */
   readonly workerOptions?: WorkerLocking;
-  /** Told of a worker's errors (Redis unreachable, a lost lock), for the node's log. */
+  /** Told of a worker's errors (Redis unreachable, a lost lock), for the node's metrics; they are logged too. */
   readonly onWorkerError?: (queue: QueueName, error: Error) => void;
+  /** Every job's start, outcome and failure (job-processor.ts), and the workers' own errors; silent if absent. */
+  readonly log?: Logger;
   /** Which workers this node runs (default: every queue it has what it needs for). */
   readonly run?: readonly QueueName[];
 }
@@ -75,7 +80,7 @@ function parseReport(data: unknown) {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     // A malformed report will not improve with retries.
-    throw new UnrecoverableError(`malformed shortfall report: ${fieldPath(issue?.path ?? [])}: ${issue?.message ?? 'invalid'}`);
+    throw new RelayerError(`malformed shortfall report: ${fieldPath(issue?.path ?? [])}: ${issue?.message ?? 'invalid'}`);
   }
   return parsed.data;
 }
@@ -93,7 +98,7 @@ const planRequestSchema = z.object({ shortfallId: z.string().regex(/^0x[0-9a-f]{
 
 function parsePlanRequest(data: unknown): { shortfallId: Hash } {
   const parsed = planRequestSchema.safeParse(data);
-  if (!parsed.success) throw new UnrecoverableError(`malformed plan request: ${fieldPath(parsed.error.issues[0]?.path ?? [])}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  if (!parsed.success) throw new RelayerError(`malformed plan request: ${fieldPath(parsed.error.issues[0]?.path ?? [])}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
   return { shortfallId: parsed.data.shortfallId as Hash };
 }
 
@@ -147,11 +152,17 @@ export function startOrchestrator(options: OrchestratorOptions): Orchestrator {
   const concurrency = (name: QueueName): number => options.concurrency?.[name] ?? 16;
   const runs = (name: QueueName): boolean => options.run?.includes(name) ?? true;
   const workers: Worker[] = [];
+  const log = options.log ?? silentLogger();
   const worker = (name: QueueName, processor: (job: Job) => Promise<unknown>): void => {
     if (!runs(name)) return;
-    const created = new Worker(name, processor, workerOptions({ ...options.workerOptions, connection: options.connection, prefix: options.prefix, concurrency: concurrency(name) }));
+    const wrapped = jobProcessor({ queue: name, log, ledger: options.ledger, chainKeys: options.chainKeys }, processor);
+    const created = new Worker(name, wrapped, workerOptions({ ...options.workerOptions, connection: options.connection, prefix: options.prefix, concurrency: concurrency(name) }));
     // Without a listener BullMQ prints every connection error while Redis is away.
-    created.on('error', (error) => options.onWorkerError?.(name, error));
+    created.on('error', (error) => {
+      log.warn({ at: `Worker::${name}`, err: error }, 'worker error');
+      options.onWorkerError?.(name, error);
+    });
+    created.on('stalled', (job) => log.warn({ at: `Worker::${name}`, job }, 'job stalled: its worker stopped renewing the lock; back to waiting'));
     workers.push(created);
   };
 
@@ -210,7 +221,7 @@ export function startOrchestrator(options: OrchestratorOptions): Orchestrator {
     }
     const { shortfallId } = parsePlanRequest(job.data);
     const state = await episodeStateOf(shortfallId);
-    if (!state) throw new UnrecoverableError(`shortfall ${shortfallId} is not in the ledger: nothing to plan`);
+    if (!state) throw new RelayerError(`shortfall ${shortfallId} is not in the ledger: nothing to plan`);
     // Revisions recorded but not finished get their flows (job ids make that idempotent): a job
     // retried after recording its plan finishes what it started.
     const active = state.revisions.filter((revision) => revision.active);
@@ -275,9 +286,12 @@ export function startOrchestrator(options: OrchestratorOptions): Orchestrator {
     requestPlans: (requests) => Promise.all(requests.map(requestPlans)),
     close: () =>
       (closing ??= (async () => {
-        await scheduled.catch(() => undefined);
+        await scheduled.catch((error: unknown) => log.warn({ at: 'Orchestrator::close', err: error }, 'scheduling the repeatable jobs had failed'));
         // Every close runs even if one fails: workers first (they drain), then the queues.
-        await Promise.allSettled(workers.map((w) => w.close()));
+        const closed = await Promise.allSettled(workers.map((w) => w.close()));
+        closed.forEach((result, i) => {
+          if (result.status === 'rejected') log.error({ at: 'Orchestrator::close', queue: workers[i]?.name, err: result.reason }, 'closing a worker failed');
+        });
         await queues.close();
       })()),
   };

@@ -60,7 +60,12 @@ export function openQueues(params: { connection: Redis; prefix: string }): Queue
     byName,
     flows,
     prefix,
-    close: () => (closing ??= Promise.allSettled([...Object.values(byName).map((queue) => queue.close()), flows.close()]).then(() => undefined)),
+    // Every close runs; one that failed is reported after, to be logged by the caller.
+    close: () =>
+      (closing ??= Promise.allSettled([...Object.values(byName).map((queue) => queue.close()), flows.close()]).then((results) => {
+        const failed = results.flatMap((result) => (result.status === 'rejected' ? [result.reason as unknown] : []));
+        if (failed.length > 0) throw new AggregateError(failed, `closing ${failed.length} queue(s) failed`);
+      })),
   };
 }
 

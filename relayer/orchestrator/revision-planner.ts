@@ -9,9 +9,7 @@ import { nodeSnapshot, revisionRecord } from './node-snapshot.js';
 export interface PolicySettings extends Omit<PolicyTerms, 'homeGasUsd'> {
   /** target in MM_eff (1 + target): the level the required amount restores. */
   readonly target: number;
-  /** The watchers' T_act (seconds), in their m_eff = max(m, z sigma sqrt(T_act + T_oracle)). */
-  readonly actionSeconds: number;
-  /** The volatility a market is priced at when its assessment shows no more (per square root of a second). */
+  /** The volatility a market the watcher did not assess is priced at (per square root of a second). */
   readonly sigmaPrior: number;
   /** Expected seconds from send to credit per transport, for legs in flight. */
   readonly latencySeconds: Readonly<Record<string, number>>;
@@ -56,7 +54,8 @@ export function revisionPlanner(options: RevisionPlannerOptions) {
   // opened since), the largest m_eff it saw, or m, times (1 + target): never below the engine's.
   const targetFraction = (assessment: EpisodeAssessment) => (market: string, m: number) =>
     assessment.targetFractions[market.toLowerCase()] ?? Math.max(m, assessment.mEff ?? 0) * (1 + options.policy.target);
-  const sigma = (assessment: EpisodeAssessment) => (market: string, m: number) => sigmaOf({ policy: options.policy, assessment, market, m });
+  // The watcher's EWMA sigma of the market; for a market it did not assess, the prior.
+  const sigma = (assessment: EpisodeAssessment) => (market: string) => assessment.sigmas[market.toLowerCase()] ?? options.policy.sigmaPrior;
   const decide = options.decide ?? coreDecide;
   return {
     async planNext(params: { shortfallId: Hash; state: EpisodeState }): Promise<PlanOutcome> {
@@ -86,23 +85,4 @@ export function revisionPlanner(options: RevisionPlannerOptions) {
       }
     },
   };
-}
-
-/** Above this ratio of m_eff to m the watcher's m_eff is its volatility term, not the floor m (float rounding of m (1 + target) / (1 + target) stays below it). */
-const FLOORED = 1 + 1e-9;
-
-/**
- * A market's sigma for the snapshot, from what the ledger's latest assessment carries: the
- * watcher records m_eff (1 + target) per market, not sigma. Where m_eff is above m it is
- * z sigma sqrt(T_act + T_oracle), so sigma = m_eff / (z sqrt(T_act + T_oracle)) <= m_eff / (z sqrt(T_act)):
- * that bound (the larger sigma, so the dearer takeover) or the prior, whichever is larger; where
- * m_eff is m (sigma unseen under the floor), the prior. A market the watcher did not assess takes
- * the largest m_eff it saw. (The watcher's own sigma per market in the assessment would replace this.)
- */
-function sigmaOf(params: { policy: PolicySettings; assessment: EpisodeAssessment; market: string; m: number }): number {
-  const { policy, assessment, m } = params;
-  const recorded = assessment.targetFractions[params.market.toLowerCase()];
-  const mEff = recorded === undefined ? (assessment.mEff ?? 0) : recorded / (1 + policy.target);
-  const bound = mEff > m * FLOORED && policy.actionSeconds > 0 && policy.z > 0 ? mEff / (policy.z * Math.sqrt(policy.actionSeconds)) : 0;
-  return Math.max(policy.sigmaPrior, bound);
 }

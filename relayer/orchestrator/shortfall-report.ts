@@ -27,6 +27,8 @@ export const shortfallReportSchema = z.object({
   mEff: z.number().finite().nonnegative(),
   /** m_eff (1 + target) per market id (lower case) of the account: what the required amount restores. */
   targetFractions: z.record(z.string().regex(/^0x[0-9a-f]{64}$/, 'must be a lower-case 32-byte market id'), z.number().finite().nonnegative()).default({}),
+  /** The watcher's EWMA sigma per market id (lower case), per square root of a second. */
+  sigmas: z.record(z.string().regex(/^0x[0-9a-f]{64}$/, 'must be a lower-case 32-byte market id'), z.number().finite().nonnegative()).default({}),
   detectedBlock: unsigned,
   detectedAt: z.iso.datetime(),
 });
@@ -57,6 +59,6 @@ export function shortfallRecord(report: ParsedReport): RecordShortfallParameters
     requiredAmount: BigInt(report.requiredAmount),
     detectedBlock: BigInt(report.detectedBlock),
     detectedAt: new Date(report.detectedAt),
-    detail: { mEff: report.mEff, targetFractions: report.targetFractions },
+    detail: { mEff: report.mEff, targetFractions: report.targetFractions, sigmas: report.sigmas },
   };
 }

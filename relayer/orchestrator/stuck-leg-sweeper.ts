@@ -83,7 +83,7 @@ export async function sweepStuckLegs(params: { ledger: LedgerDatabase; queues: Q
     checked += page.length;
     // One chain's RPC down must not keep the legs of the others stuck.
     const clockless = (chainId: number) => now(chainId).catch((cause: unknown) => Promise.reject(new ClockError(chainId, cause)));
-    const outcomes = await Promise.all(page.map((leg) => sweepLeg({ leg, queues, now: clockless }).catch((error: unknown) => (error instanceof ClockError ? error : Promise.reject(error)))));
+    const outcomes = await Promise.all(page.map((leg) => redriveLeg({ leg, queues, now: clockless }).catch((error: unknown) => (error instanceof ClockError ? error : Promise.reject(error)))));
     for (const [i, outcome] of outcomes.entries()) {
       const leg = page[i] as LegInProgress;
       if (outcome instanceof ClockError) skipped.push({ legId: leg.id, reason: outcome.message });
@@ -103,9 +103,11 @@ class ClockError extends RelayerError {
   }
 }
 
-type Outcome = Pick<RedrivenLeg, 'job' | 'was'> | 'expired' | undefined;
+/** The job re-driven; `expired` past the leg's deadline (reconciliation refunds it); undefined when its job is alive. */
+export type RedriveOutcome = Pick<RedrivenLeg, 'job' | 'was'> | 'expired' | undefined;
 
-async function sweepLeg(params: { leg: LegInProgress; queues: Queues; now: (chainId: number) => Promise<Date> }): Promise<Outcome> {
+/** One leg in progress held against its job, as the sweep does it (and an operator's retry through the API). */
+export async function redriveLeg(params: { leg: LegInProgress; queues: Queues; now: (chainId: number) => Promise<Date> }): Promise<RedriveOutcome> {
   const { leg, queues } = params;
   if (leg.status === 'submitted') return redrive(queues.byName.legs, 'send', leg.id);
   const deliver = jobId('deliver', leg.id);
@@ -120,7 +122,7 @@ async function sweepLeg(params: { leg: LegInProgress; queues: Queues; now: (chai
 }
 
 /** Retries the leg's `kind` job if it failed, adds it again if it is gone; else leaves it. */
-async function redrive(queue: Queue, kind: 'send' | 'deliver', legId: Hash, options: { onlyIfFailed?: boolean; knownState?: string } = {}): Promise<Outcome> {
+async function redrive(queue: Queue, kind: 'send' | 'deliver', legId: Hash, options: { onlyIfFailed?: boolean; knownState?: string } = {}): Promise<RedriveOutcome> {
   const id = jobId(kind, legId);
   const state = options.knownState ?? (await queue.getJobState(id));
   if (state === 'failed') {

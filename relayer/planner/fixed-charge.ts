@@ -12,7 +12,10 @@ export interface FixedChargeSolution {
 export interface FixedChargeResult {
   /** The best solution under the cutoff, if any. */
   readonly best: FixedChargeSolution | undefined;
-  /** A proven lower bound on the optimum (the root relaxation when the search was cut short). */
+  /**
+   * A proven lower bound on the optimum: when the search was cut short, the smallest
+   * relaxation bound over the subtrees it left unexplored (and the best found).
+   */
   readonly lowerBound: number;
   /** False when the node budget ran out before the search was complete. */
   readonly complete: boolean;
@@ -48,7 +51,8 @@ export function solveFixedCharge(params: {
   let bestCost = params.cutoff;
   let nodes = 0;
   let complete = true;
-  let rootBound = Number.POSITIVE_INFINITY;
+  // The bound of the parent of every subtree left unexplored when the budget ran out.
+  let unexploredBound = Number.POSITIVE_INFINITY;
 
   const trueCost = (amounts: readonly number[]): number => {
     let cost = 0;
@@ -59,9 +63,10 @@ export function solveFixedCharge(params: {
     return cost;
   };
 
-  const visit = (): void => {
+  const visit = (parentBound: number): void => {
     if (nodes >= nodeBudget) {
       complete = false;
+      unexploredBound = Math.min(unexploredBound, parentBound);
       return;
     }
     nodes += 1;
@@ -80,7 +85,6 @@ export function solveFixedCharge(params: {
     if (capacity < target - noise) return;
     const relaxed = allocateConvex(items, target);
     const bound = openFixed + relaxed.cost;
-    if (nodes === 1) rootBound = bound;
     if (bound >= bestCost - 1e-12 * Math.max(1, Math.abs(bestCost))) return;
 
     const amounts = new Array<number>(n).fill(0);
@@ -109,11 +113,12 @@ export function solveFixedCharge(params: {
     const order = (amounts[branch] ?? 0) / (options[branch] as PlanOption).capacity >= 0.5 ? [OPEN, CLOSED] : [CLOSED, OPEN];
     for (const choice of order) {
       status[branch] = choice;
-      visit();
+      visit(bound);
     }
     status[branch] = FREE;
   };
 
-  visit();
-  return { best, lowerBound: complete ? Math.min(bestCost, rootBound) : rootBound, complete, nodes };
+  visit(Number.NEGATIVE_INFINITY);
+  // A pruned subtree costs at least bestCost; one left unexplored at least its parent's bound.
+  return { best, lowerBound: Math.min(bestCost, unexploredBound), complete, nodes };
 }

@@ -22,6 +22,14 @@ export function planCost(instance: PlanInstance, amounts: readonly number[]): nu
   return cost + instance.riskPerSecond * slowest;
 }
 
+/** The search's limits; the defaults are the node's. Tests change them to check the gap bound against the optimum. */
+export interface PlanSettings {
+  /** Up to this many options the search runs to the end (default EXACT_OPTION_LIMIT). */
+  readonly exactOptionLimit?: number;
+  /** Above it, nodes per latency class before the search stops (default HEURISTIC_NODE_BUDGET). */
+  readonly heuristicNodeBudget?: number;
+}
+
 /**
  * The cheapest way to cover `required` (DESIGN.md section 6). The slowest leg's latency is
  * what makes the objective non-separable, so the plan fixes it: for each latency class tau
@@ -29,15 +37,18 @@ export function planCost(instance: PlanInstance, amounts: readonly number[]): nu
  * tau; within a class the fixed-charge problem is solved by branch and bound. Costs are never
  * negative, so once riskPerSecond * tau alone exceeds the best plan, slower classes can't win.
  * When capacity is short, everything available is used and the rest reported as uncovered.
+ * Above EXACT_OPTION_LIMIT options each class's search is cut off after a node budget: the
+ * plan is the best found, and `gapBound` its cost minus the smallest of the classes' proven
+ * lower bounds (each the convex relaxation at its search's root, or its optimum if it finished).
  */
-export function plan(instance: PlanInstance): Plan {
+export function plan(instance: PlanInstance, settings: PlanSettings = {}): Plan {
   const usable = instance.options.map((option, i) => ({ option, i })).filter(({ option }) => option.capacity > 0);
   const capacity = usable.reduce((sum, { option }) => sum + option.capacity, 0);
   const target = Math.min(instance.required, capacity);
   const uncovered = Math.max(0, instance.required - capacity);
   if (target <= 0) return { allocations: [], totalCost: 0, uncovered, exact: true, gapBound: 0 };
 
-  const nodeBudget = instance.options.length <= EXACT_OPTION_LIMIT ? Number.POSITIVE_INFINITY : HEURISTIC_NODE_BUDGET;
+  const nodeBudget = instance.options.length <= (settings.exactOptionLimit ?? EXACT_OPTION_LIMIT) ? Number.POSITIVE_INFINITY : (settings.heuristicNodeBudget ?? HEURISTIC_NODE_BUDGET);
   const latencies = [...new Set(usable.map(({ option }) => option.latency))].sort((a, b) => a - b);
   let bestCost = Number.POSITIVE_INFINITY;
   let bestAmounts: number[] | undefined;

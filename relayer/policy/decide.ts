@@ -7,7 +7,16 @@
  *    home action now, the smallest partial liquidation of the largest position that restores
  *    maintenance (the engine lets any keeper liquidate below it, bluntly, if we do not), sized at
  *    the pool's real price, in a chunk that keeps the pool within its impact budget; when the
- *    pool has no room yet, no home close until arbitrage gives it back.
+ *    pool has no room yet, no home close until arbitrage gives it back. Where the market has an
+ *    auction (and none of the account is open), the home action is instead an auction of the lot
+ *    that restores maintenance at its expected fill price when that costs less, by one rule: each
+ *    way's cost is what the account pays against the oracle (the close's penalty, fee, gap and
+ *    slippage; the auction's discount and penalty) plus the price of waiting on the deficit
+ *    (riskPerSecondPerUsd x deficit x seconds until maintenance is restored). A close restores it in
+ *    deficit / gain(chunk) chunks, each paid, one per recovery of the pool (max(block, arbitrage
+ *    half-life)) after the home latency, never when a chunk gains nothing; an auction at the home
+ *    latency plus the steps to the fill. A thin pool makes the close dear or impossible and the
+ *    auction wins; a deep pool or a dear wait keeps the close.
  * 3. Otherwise, if required minus in flight is worth a transaction: the planner's cheapest
  *    cover of it over the sources and (below maintenance) a paced partial liquidation, as a plan
  *    revision, a takeover priced with the risk of holding it until it is unwound; never more
@@ -15,8 +24,9 @@
  */
 import { plan } from '../planner/plan.js';
 import type { PolicyDecision, PolicyLeg } from './decision.js';
-import { homeClose, marketTerms } from './market-terms.js';
-import { largestPosition, localLeg, pacedLocalCap, policyOptions } from './options.js';
+import { closeLoss, closeMaintenanceGain, homeClose, marketTerms, type MarketTerms } from './market-terms.js';
+import { auctionLeg, auctionPlan, largestPosition, localLeg, pacedLocalCap, policyOptions } from './options.js';
+import type { PolicyPosition } from './snapshot.js';
 import type { PolicySnapshot } from './snapshot.js';
 import { unitsDown, usdOf } from './usd.js';
 import { validateSnapshot } from './validate-snapshot.js';
@@ -88,17 +98,34 @@ function homeAction(snapshot: PolicySnapshot, need: bigint): PolicyDecision | 'p
   const terms = marketTerms(position);
   const close = homeClose(terms, usdOf(deficit), equity < 0n);
   if (!(close > 0)) return undefined;
-  const cap = pacedLocalCap(snapshot, terms, close);
+  const cap = pacedLocalCap(snapshot, terms, close, position);
+  const below = `below maintenance by ${usdOf(maintenance - equity).toFixed(2)} USD and ${usdOf(landing).toFixed(2)} USD lands within ${snapshot.terms.homeLatencySeconds} s`;
+  const auction = auctionAtHome({ snapshot, position, terms, deficit: usdOf(deficit), cap });
+  if (auction) return { kind: 'home', reason: `${below}; ${auction.reason}`, need, legs: [{ ...auction.leg, relief: capped(auction.leg.relief, need) }], uncovered: 0n };
   if (!(cap > 0)) return 'pool';
   const leg = localLeg({ snapshot, position, terms, relief: Number.POSITIVE_INFINITY, cap });
   if (leg.amount <= 0n) return undefined;
-  const relief = leg.relief < need ? leg.relief : need > 0n ? need : 0n;
   const paced = cap < close ? `; the pool's impact budget lets ${cap.toFixed(2)} of the ${close.toFixed(2)} USD close go now` : '';
-  return {
-    kind: 'home',
-    reason: `below maintenance by ${usdOf(maintenance - equity).toFixed(2)} USD and ${usdOf(landing).toFixed(2)} USD lands within ${snapshot.terms.homeLatencySeconds} s${paced}`,
-    need,
-    legs: [{ ...leg, relief }],
-    uncovered: 0n,
-  };
+  return { kind: 'home', reason: `${below}${paced}`, need, legs: [{ ...leg, relief: capped(leg.relief, need) }], uncovered: 0n };
+}
+
+const capped = (relief: bigint, need: bigint): bigint => (relief < need ? relief : need > 0n ? need : 0n);
+
+/** The auction the home action starts instead of a close, when by the rule at the top it costs less. */
+function auctionAtHome(params: { snapshot: PolicySnapshot; position: PolicyPosition; terms: MarketTerms; deficit: number; cap: number }): { leg: PolicyLeg; reason: string } | undefined {
+  const { snapshot, position, terms, deficit, cap } = params;
+  const auction = auctionPlan(snapshot, position);
+  if (!auction) return undefined;
+  const { riskPerSecondPerUsd: risk, homeLatencySeconds, blockSeconds, arbitrageHalfLifeSeconds } = snapshot.terms;
+  // Paced closes of this chunk, one per recovery of the pool, until the deficit is restored (never, when a chunk gains nothing).
+  const gain = cap > 0 ? closeMaintenanceGain(terms, cap) : 0;
+  const rounds = gain > 0 ? Math.ceil(deficit / gain - 1e-9) : Number.POSITIVE_INFINITY;
+  const closeWait = homeLatencySeconds + (rounds - 1) * Math.max(blockSeconds, arbitrageHalfLifeSeconds);
+  const closeCost = rounds === Number.POSITIVE_INFINITY ? rounds : closeLoss(terms, cap) * rounds + risk * deficit * closeWait;
+  const lossPerNotional = auction.costPerRelief * auction.reliefPerNotional;
+  const auctionCost = lossPerNotional * auction.notional + risk * deficit * auction.latencySeconds;
+  if (!(auctionCost < closeCost)) return undefined;
+  const leg = auctionLeg({ snapshot, position, notional: auction.notional, reliefPerNotional: auction.reliefPerNotional, latencySeconds: auction.latencySeconds });
+  if (leg.amount <= 0n) return undefined;
+  return { leg, reason: `an auction (expected fill in ${auction.latencySeconds.toFixed(0)} s, ${auctionCost.toFixed(2)} USD) costs less than a close (${closeCost.toFixed(2)} USD)` };
 }

@@ -28,15 +28,23 @@ export type PolicyLeg =
       /** The most notional (base units, at the oracle) the backstop absorbs when it lands. */
       readonly absorbNotional: bigint;
     }
-  | {
-      readonly kind: 'local';
-      readonly optionId: string;
-      readonly sourceChainId: number;
-      readonly amount: bigint;
-      readonly relief: bigint;
-      readonly latencySeconds: number;
-      readonly marketId: string;
-    };
+  /** A partial liquidation closing `amount` of notional into the pool. */
+  | ({ readonly kind: 'local' } & HomeLegFields)
+  /**
+   * A Dutch auction of a lot of `amount` of notional (base units at the oracle) of the position
+   * (MarginEngine.startAuction); `latencySeconds` is the expected wait to its fill.
+   */
+  | ({ readonly kind: 'auction' } & HomeLegFields);
+
+/** A leg on the account's own chain, acting on its position in `marketId`. */
+interface HomeLegFields {
+  readonly optionId: string;
+  readonly sourceChainId: number;
+  readonly amount: bigint;
+  readonly relief: bigint;
+  readonly latencySeconds: number;
+  readonly marketId: string;
+}
 
 export type NoActionReason =
   | 'not at risk'

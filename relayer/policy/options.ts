@@ -20,10 +20,18 @@
  *   wait for that fall (the seconds a z-sigma move of the position takes to erase the margin
  *   above maintenance, ((E - MM) / (z sigma N))^2), it has no leg: what the planner gives it is
  *   left to that reduction. So a takeover is planned only where it is cheaper in expectation.
+ * - `auction:<chain>`: a Dutch auction of the largest position, only below maintenance (the
+ *   engine's rule) and with no auction of the account open (the engine refuses a second): the
+ *   expected fill at the first step whose price beats the pool's by the takers' margin
+ *   (auction-terms.ts), after the home latency plus those steps; per USD of relief the discount to
+ *   the oracle plus the penalty, no pool slippage; up to what restores maintenance at that price
+ *   (the engine cuts takes to it).
+ * Every close, takeover and lot stays within the market's per-block notional cap left.
  * Each source takes its cheapest route (fixed cost plus the price of its wait): one surplus
  * over two transports is still one capacity.
  */
 import type { PlanOption } from '../planner/types.js';
+import { auctionCap, auctionFill, auctionReliefPerNotional } from './auction-terms.js';
 import type { PolicyLeg } from './decision.js';
 import {
   absorbCap,
@@ -57,9 +65,11 @@ export function policyOptions(params: { snapshot: PolicySnapshot; riskPerSecond:
   const largest = largestPosition(snapshot.positions);
   const options: PolicyOption[] = [];
   // Every vault's takeover acts on the same position: together they absorb at most the engine's cap.
-  const absorbable = largest ? { notional: absorbCap(marketTerms(largest), usdOf(snapshot.assessment.initial - snapshot.assessment.equity)) } : { notional: 0 };
+  const absorbable = largest ? { notional: Math.min(absorbCap(marketTerms(largest), usdOf(snapshot.assessment.initial - snapshot.assessment.equity)), blockCapUsd(largest)) } : { notional: 0 };
   const local = largest && localOption(snapshot, largest);
   if (local) options.push(local);
+  const auction = largest && auctionOption(snapshot, largest);
+  if (auction) options.push(auction);
   for (const source of snapshot.sources) {
     const route = cheapestRoute({ snapshot, source, riskPerSecond: params.riskPerSecond });
     if (!route || source.capacity <= 0n) continue;
@@ -163,16 +173,63 @@ function absorbRiskCurve(params: { snapshot: PolicySnapshot; terms: MarketTerms;
   return linear >= 0 ? { linear, quadratic: (at.slope * notional - at.cost) / notional ** 2 } : { linear: 0, quadratic: at.cost / notional ** 2 };
 }
 
-/** The engine's cap on a close of the position, as far as the pool's impact budget lets it go now. */
-export function pacedLocalCap(snapshot: PolicySnapshot, terms: MarketTerms, cap: number): number {
-  return pacedClose(terms, snapshot.terms.localImpactBudget, cap);
+/** What the market's per-block notional cap still allows, USD (infinite without a cap). */
+export function blockCapUsd(position: PolicyPosition): number {
+  return position.blockNotionalLeft === undefined ? Number.POSITIVE_INFINITY : usdOf(position.blockNotionalLeft);
+}
+
+/** The most of the position (base units) the block's notional cap lets one action move. */
+const notionalWithinBlock = (position: PolicyPosition): bigint => (position.blockNotionalLeft === undefined ? position.notional : minUnits(position.notional, position.blockNotionalLeft));
+
+/** The engine's cap on a close of the position, as far as the pool's impact budget and the block's notional cap let it go now. */
+export function pacedLocalCap(snapshot: PolicySnapshot, terms: MarketTerms, cap: number, position: PolicyPosition): number {
+  return Math.min(pacedClose(terms, snapshot.terms.localImpactBudget, cap), blockCapUsd(position));
+}
+
+/** An auction of the position's lot as the planner sees it (see the top); undefined where the engine or the takers would not fill one. */
+export function auctionPlan(snapshot: PolicySnapshot, position: PolicyPosition): { notional: number; reliefPerNotional: number; latencySeconds: number; costPerRelief: number } | undefined {
+  const { equity, maintenance } = snapshot.assessment;
+  const margin = snapshot.terms.auctionTakerMargin;
+  if (!position.auction || margin === undefined || equity >= maintenance || snapshot.inFlight.some((leg) => leg.kind === 'auction')) return undefined;
+  const terms = marketTerms(position);
+  const fill = auctionFill({ auction: position.auction, terms, takerMargin: margin });
+  const cap = fill && auctionCap(terms, fill, usdOf(maintenance - equity));
+  if (!fill || cap === undefined) return undefined;
+  const reliefPerNotional = auctionReliefPerNotional(terms, fill);
+  const notional = Math.min(cap, blockCapUsd(position));
+  if (!(reliefPerNotional > 0) || !(notional > 0)) return undefined;
+  return { notional, reliefPerNotional, latencySeconds: snapshot.terms.homeLatencySeconds + fill.waitSeconds, costPerRelief: Math.max(0, fill.lossPerNotional) / reliefPerNotional };
+}
+
+function auctionOption(snapshot: PolicySnapshot, position: PolicyPosition): PolicyOption | undefined {
+  const auction = auctionPlan(snapshot, position);
+  if (!auction) return undefined;
+  const id = `auction:${snapshot.chainKey}`;
+  return {
+    option: { id, capacity: auction.notional * auction.reliefPerNotional, fixedCost: snapshot.terms.homeGasUsd, latency: auction.latencySeconds, cost: { type: 'linear', rate: auction.costPerRelief } },
+    leg: (relief) => auctionLeg({ snapshot, position, notional: Math.min(auction.notional, relief / auction.reliefPerNotional), reliefPerNotional: auction.reliefPerNotional, latencySeconds: auction.latencySeconds }),
+  };
+}
+
+export function auctionLeg(params: { snapshot: PolicySnapshot; position: PolicyPosition; notional: number; reliefPerNotional: number; latencySeconds: number }): PolicyLeg {
+  const { snapshot, position, notional } = params;
+  const amount = minUnits(unitsUp(notional), notionalWithinBlock(position));
+  return {
+    kind: 'auction',
+    optionId: `auction:${snapshot.chainKey}`,
+    sourceChainId: snapshot.chainId,
+    amount,
+    relief: unitsDown(Math.max(0, usdOf(amount) * params.reliefPerNotional)),
+    latencySeconds: params.latencySeconds,
+    marketId: position.marketId,
+  };
 }
 
 function localOption(snapshot: PolicySnapshot, position: PolicyPosition): PolicyOption | undefined {
   const { equity, maintenance } = snapshot.assessment;
   if (equity >= maintenance) return undefined;
   const terms = marketTerms(position);
-  const cap = pacedLocalCap(snapshot, terms, liquidationCap(terms, usdOf(maintenance - equity)));
+  const cap = pacedLocalCap(snapshot, terms, liquidationCap(terms, usdOf(maintenance - equity)), position);
   const cost = localCost(terms);
   const capacity = closeRelief(terms, cap);
   if (!(capacity > 0) || !cost) return undefined;
@@ -214,7 +271,7 @@ export function localLeg(params: { snapshot: PolicySnapshot; position: PolicyPos
     kind: 'local',
     optionId: `local:${snapshot.chainKey}`,
     sourceChainId: snapshot.chainId,
-    amount: minUnits(unitsUp(notional), position.notional),
+    amount: minUnits(unitsUp(notional), notionalWithinBlock(position)),
     relief: unitsDown(Math.max(0, Math.min(relief, closeRelief(terms, notional)))),
     latencySeconds: snapshot.terms.homeLatencySeconds,
     marketId: position.marketId,

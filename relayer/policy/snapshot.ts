@@ -46,11 +46,23 @@ export interface PolicyPosition {
    * is quote over base, which may sit off the oracle after trades until arbitrage restores it.
    */
   readonly pool: { readonly quoteReserve: bigint; readonly baseReserve: number; readonly fee: number };
+  /**
+   * The market's Dutch auction (MarginEngine.AuctionConfig as numbers: buf >= 1, cut in (0, 1),
+   * cusp in (0, 1], step and tail in seconds); undefined: the market has no auction.
+   */
+  readonly auction?: { readonly buf: number; readonly cut: number; readonly cusp: number; readonly stepSeconds: number; readonly tailSeconds: number };
+  /**
+   * Notional (base units, at the oracle) the engine's per-market per-block cap still allows this
+   * block (MarginEngine.blockLimits().notionalLeft); undefined: no cap. Every close, takeover and
+   * auction lot the core decides in the market stays within it.
+   */
+  readonly blockNotionalLeft?: bigint;
 }
 
 /** Value already on its way to the account: what it will cover, and when it lands. */
 export interface PolicyInFlight {
-  readonly kind: 'collateral' | 'liquidity' | 'local';
+  /** `auction`: an open auction of the account (the engine refuses a second one, `AuctionActive`). */
+  readonly kind: 'collateral' | 'liquidity' | 'local' | 'auction';
   readonly relief: bigint;
   /** Seconds from now until it is credited (0: due now). */
   readonly etaSeconds: number;
@@ -75,6 +87,12 @@ export interface PolicySource {
   readonly routes: readonly PolicyRoute[];
 }
 
+/**
+ * No `insuranceLossLeft`: the engine's insurance-loss cap per block never refuses a close. A
+ * bankrupt account's close still closes; the fund covers its negative collateral within what the
+ * block's cap leaves and defers the rest (BadDebtCoverDeferred, then anyone's `coverBadDebt` in a
+ * later block), so no action the core chooses, nor its size, depends on it.
+ */
 export interface PolicyTerms {
   /** The price of waiting, per second and per USD still needed. */
   readonly riskPerSecondPerUsd: number;
@@ -95,6 +113,12 @@ export interface PolicyTerms {
   readonly blockSeconds: number;
   /** Half-life of a pool's deviation from the oracle under arbitrage (0: restored by the next block). */
   readonly arbitrageHalfLifeSeconds: number;
+  /**
+   * Auction takers fill when the auction price is better than the pool's by this fraction (below
+   * pool x (1 - margin) for a long lot, above pool x (1 + margin) for a short). Undefined: the
+   * core does not know the takers and offers no auction.
+   */
+  readonly auctionTakerMargin?: number;
 }
 
 export interface PolicySnapshot {

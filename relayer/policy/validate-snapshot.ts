@@ -29,6 +29,7 @@ export function validateSnapshot(snapshot: PolicySnapshot): void {
   openFraction('terms.unwindImpactBudget', terms.unwindImpactBudget);
   positiveNumber('terms.blockSeconds', terms.blockSeconds);
   nonNegativeNumber('terms.arbitrageHalfLifeSeconds', terms.arbitrageHalfLifeSeconds);
+  if (terms.auctionTakerMargin !== undefined) fraction('terms.auctionTakerMargin', terms.auctionTakerMargin);
   snapshot.positions.forEach((position, i) => {
     const at = `positions[${i}]`;
     nonNegativeUnits(`${at}.notional`, position.notional);
@@ -42,6 +43,8 @@ export function validateSnapshot(snapshot: PolicySnapshot): void {
     units(`${at}.backstopNotional`, position.backstopNotional);
     nonNegativeNumber(`${at}.pool.baseReserve`, position.pool.baseReserve);
     // A constant-product pool holds both sides or neither: one without the other has no price.
+    if (position.blockNotionalLeft !== undefined) nonNegativeUnits(`${at}.blockNotionalLeft`, position.blockNotionalLeft);
+    if (position.auction !== undefined) auctionParams(`${at}.auction`, position.auction);
     if ((position.pool.baseReserve > 0) !== (position.pool.quoteReserve > 0n)) fail(`${at}.pool.baseReserve`, `must be > 0 exactly when the quote reserve is (${position.pool.quoteReserve}), not ${position.pool.baseReserve}`);
   });
   snapshot.inFlight.forEach((leg, i) => {
@@ -62,6 +65,17 @@ export function validateSnapshot(snapshot: PolicySnapshot): void {
       nonNegativeNumber(`${at}.routes[${j}].latencySeconds`, route.latencySeconds);
     });
   });
+}
+
+/** MarginEngine.setAuctionConfig's rules: a lot starts at or above the oracle and decays to a reset. */
+function auctionParams(at: string, auction: NonNullable<PolicySnapshot['positions'][number]['auction']>): void {
+  positiveNumber(`${at}.buf`, auction.buf);
+  if (auction.buf < 1) fail(`${at}.buf`, `must be at least 1, not ${auction.buf}`);
+  openFraction(`${at}.cut`, auction.cut);
+  positiveNumber(`${at}.cusp`, auction.cusp);
+  if (auction.cusp > 1) fail(`${at}.cusp`, `must be in (0, 1], not ${auction.cusp}`);
+  positiveNumber(`${at}.stepSeconds`, auction.stepSeconds);
+  positiveNumber(`${at}.tailSeconds`, auction.tailSeconds);
 }
 
 function fail(field: string, problem: string): never {

@@ -2,10 +2,12 @@ import { inArray } from 'drizzle-orm';
 import type { Address, Hash } from 'viem';
 import {
   finishReconciliationRun,
+  getLeg,
   legs,
   markLegsReconciled,
   openFindingsBefore,
   recordFinding,
+  recordLegAttempt,
   refundRefusal,
   resolveFindings,
   startReconciliationRun,
@@ -14,6 +16,7 @@ import {
   type Leg,
 } from '../../db/index.js';
 import { shortReason } from '../../chains/signer.js';
+import { deliverLegStep } from '../execution/deliver-leg.js';
 import type { ExecutionChain, ExecutionContext } from '../execution/execution-context.js';
 import { refundExpiredLeg } from './refund-leg.js';
 import { refusedDeliveries } from './refused-deliveries.js';
@@ -53,7 +56,8 @@ const CHECKED: ReadonlySet<FindingKind> = new Set(['duplicate_delivery', 'amount
  * Checks the ledger against the vaults (DESIGN.md section 1, step 4): per leg, the source's
  * debit equals the message's amount equals the destination's credit, and nothing is credited
  * twice; a leg in flight past its SLA, or failed after its source burned the amount, is
- * flagged, and refunded when its deadline has passed (the destination can then never execute
+ * flagged; one in flight is delivered again while its deadline allows (`redriveStuck`), and
+ * any is refunded when its deadline has passed (the destination can then never execute
  * it); a leg on chain that the ledger does not know, and a delivery a destination refused, are
  * flagged; and the supply over all chains plus what is in flight equals what was issued.
  * Every leg the chains bear out at rest is recorded as reconciled by the run (what the report
@@ -68,6 +72,8 @@ export async function reconcile(params: {
   slaSeconds: number;
   /** Refund the legs owed a refund (the default); false only flags them. */
   refundExpired?: boolean;
+  /** Deliver a leg stuck past its SLA again while its deadline allows (the default); false only flags it. */
+  redriveStuck?: boolean;
 }): Promise<ReconcileResult> {
   const { context } = params;
   const runId = await startReconciliationRun(context.ledger, { node: context.actor, scope: { slaSeconds: params.slaSeconds } });
@@ -76,13 +82,14 @@ export async function reconcile(params: {
   // time the vaults are read, so a leg sent meanwhile never reads as sent-but-not-on-chain.
   const ledgerLegs = await context.ledger.select().from(legs).where(inArray(legs.status, ['sent', 'verified', 'delivered', 'credited', 'failed', 'refunded']));
   const heads = await chainHeads(context);
-  const view = await readVaults({ chains: [...context.chains.values()], tokens: params.tokens });
+  const view = await readVaults({ chains: [...context.chains.values()], tokens: params.tokens, ledger: context.ledger });
   const known = await knownLegs(context, ledgerLegs, view);
   const reconciled: Hash[] = [];
   const refunded: Hash[] = [];
 
   for (const leg of ledgerLegs) {
-    if (leg.kind === 'local') continue;
+    // Neither leaves its chain: no vault holds them (unsent-legs.ts confirms them).
+    if (leg.kind === 'local' || leg.kind === 'auction') continue;
     const verdict = checkLeg(leg, view);
     findings.push(...verdict.findings);
     if (verdict.consistent && (leg.status === 'credited' || (leg.status === 'refunded' && view.refunded.has(leg.id)))) reconciled.push(leg.id);
@@ -93,7 +100,8 @@ export async function reconcile(params: {
     }
     const owed = (IN_FLIGHT as readonly string[]).includes(leg.status) ? await stuckVerdict({ context, leg, view, slaSeconds: params.slaSeconds }) : await unrefundedVerdict({ context, leg, view });
     if (owed) {
-      findings.push(owed.finding);
+      const redriven = !owed.expired && params.redriveStuck !== false && (IN_FLIGHT as readonly string[]).includes(leg.status);
+      findings.push(redriven ? { ...owed.finding, detail: { ...owed.finding.detail, redrive: await redriveDelivery(context, leg) } } : owed.finding);
       if (owed.expired && params.refundExpired !== false) {
         try {
           await refundExpiredLeg({ context, leg });
@@ -118,7 +126,7 @@ export async function reconcile(params: {
     findings.push({ kind: 'unknown_message', severity: 'critical', chainId: credits[0]?.chainId, actual: minted, detail: { legId, txHashes: credits.map((c) => c.txHash), note: 'a vault credited a leg that no vault sent' } });
   }
 
-  const after = refunded.length > 0 ? await readVaults({ chains: [...context.chains.values()], tokens: params.tokens }) : view;
+  const after = refunded.length > 0 ? await readVaults({ chains: [...context.chains.values()], tokens: params.tokens, ledger: context.ledger }) : view;
   const supply = { onChains: after.supply, inFlight: inFlight(after), issued: after.issued };
   if (supply.onChains + supply.inFlight !== supply.issued) {
     findings.push({ kind: 'supply_mismatch', severity: 'critical', expected: supply.issued, actual: supply.onChains + supply.inFlight, detail: { onChains: String(supply.onChains), inFlight: String(supply.inFlight) } });
@@ -218,6 +226,22 @@ async function unrefundedVerdict(params: { context: ExecutionContext; leg: Leg; 
     expired,
     finding: { kind: 'stuck_leg', severity: 'warning', legId: leg.id, chainId: leg.destinationChainId, detail: { status: leg.status, error: leg.lastError, action: expired ? 'refund' : 'refund after the deadline' } },
   };
+}
+
+/**
+ * Delivery attempted again for a leg stuck past its SLA, before its deadline makes a refund the
+ * only way out: delivery is idempotent (deliver-leg.ts), so this records only the steps still
+ * missing; a failed try is recorded on the leg as an attempt. Returns what came of it.
+ */
+async function redriveDelivery(context: ExecutionContext, leg: Leg): Promise<string> {
+  try {
+    await deliverLegStep(context, leg.id);
+    return `delivered again: now ${(await getLeg(context.ledger, leg.id))?.status ?? 'unknown'}`;
+  } catch (error) {
+    const reason = shortReason(error);
+    await recordLegAttempt(context.ledger, { legId: leg.id, status: leg.status, error: `reconciliation re-drove the delivery: ${reason}` });
+    return `failed: ${reason}`;
+  }
 }
 
 /** Whether the destination's clock is past the leg's deadline: it can never execute the leg. */

@@ -25,12 +25,14 @@ export const failedUnsent = (leg: Leg): boolean => leg.status === 'failed' && re
  * in what the chain shows up to a block at least its finality depth (the ledger's confirmations
  * for it) past the block the leg failed at. One not yet that deep is confirmed by a later run.
  * Credited local legs are confirmed by their liquidation: the transaction the ledger recorded is
- * on chain, succeeded, and liquidated the leg's account and market by the node.
+ * on chain, succeeded, and liquidated the leg's account and market by the node; credited auction
+ * legs by their closing take: the recorded transaction took from an auction of the leg's account
+ * and market. (A failed auction leg never leaves `submitted`: it is confirmed like a refused send.)
  */
 export async function confirmLegsWithoutTransfer(params: { context: ExecutionContext; ledgerLegs: readonly Leg[]; view: VaultView; heads: ReadonlyMap<number, bigint> }): Promise<Hash[]> {
   const { context, ledgerLegs, view, heads } = params;
   const unsent = ledgerLegs.filter((leg) => failedUnsent(leg) && (leg.kind === 'local' || !view.sent.has(leg.id)));
-  const credited = ledgerLegs.filter((leg) => leg.kind === 'local' && leg.status === 'credited');
+  const credited = ledgerLegs.filter((leg) => (leg.kind === 'local' || leg.kind === 'auction') && leg.status === 'credited');
   if (unsent.length === 0 && credited.length === 0) return [];
   const confirmations = new Map((await context.ledger.select({ chainId: chains.chainId, confirmations: chains.confirmations }).from(chains)).map((c) => [c.chainId, BigInt(c.confirmations)]));
   const blocks = await legBlocks(context, unsent);
@@ -53,7 +55,7 @@ export async function confirmLegsWithoutTransfer(params: { context: ExecutionCon
     confirmed.push(leg.id);
   }
   // A liquidation once confirmed is not read again until the leg changes.
-  for (const leg of credited) if (known.has(leg.id) || (await liquidatedAsRecorded(context, leg))) confirmed.push(leg.id);
+  for (const leg of credited) if (known.has(leg.id) || (await closedAsRecorded(context, leg))) confirmed.push(leg.id);
   return confirmed;
 }
 
@@ -97,15 +99,21 @@ async function nodeLiquidations(chain: ExecutionChain, leg: Leg, fromBlock: bigi
   return logs.map((log) => log.transactionHash.toLowerCase());
 }
 
-/** Whether a credited local leg's recorded transaction liquidated its account and market, by the node. */
-async function liquidatedAsRecorded(context: ExecutionContext, leg: Leg): Promise<boolean> {
+const same = (a: string, b: string | null) => a.toLowerCase() === b?.toLowerCase();
+
+/**
+ * Whether a credited home leg's recorded transaction succeeded and did what the leg says, on its
+ * account and market: a local leg's liquidation by the node; an auction leg's take that closed
+ * the auction.
+ */
+async function closedAsRecorded(context: ExecutionContext, leg: Leg): Promise<boolean> {
   const chain = context.chains.get(leg.destinationChainId);
   const tx = leg.destinationTxHash ?? leg.sourceTxHash;
   if (!chain || !tx) return false;
   const receipt = await chain.signer.public.getTransactionReceipt({ hash: tx }).catch(() => undefined);
   if (receipt?.status !== 'success') return false;
-  const same = (a: string, b: string | null) => a.toLowerCase() === b?.toLowerCase();
-  return parseEventLogs({ abi: marginEngineAbi, eventName: 'Liquidated', logs: receipt.logs }).some(
-    (event) => same(event.address, chain.marginEngine) && same(event.args.account, leg.account) && same(event.args.market, leg.marketId) && same(event.args.liquidator, chain.signer.address),
-  );
+  const ours = (event: { address: string; args: { account: string; market: string } }) => same(event.address, chain.marginEngine) && same(event.args.account, leg.account) && same(event.args.market, leg.marketId);
+  const logs = receipt.logs;
+  if (leg.kind === 'auction') return parseEventLogs({ abi: marginEngineAbi, eventName: 'AuctionTaken', logs }).some(ours) && parseEventLogs({ abi: marginEngineAbi, eventName: 'AuctionClosed', logs }).some(ours);
+  return parseEventLogs({ abi: marginEngineAbi, eventName: 'Liquidated', logs }).some((event) => ours(event) && same(event.args.liquidator, chain.signer.address));
 }

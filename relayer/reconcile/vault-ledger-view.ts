@@ -1,7 +1,9 @@
 import { parseEventLogs, type Hash, type Hex } from 'viem';
 import { collateralTokenAbi } from '../../chains/contracts/out/CollateralToken.js';
 import { vaultAbi } from '../../chains/contracts/out/Vault.js';
+import { chains as chainRows, type LedgerDatabase } from '../../db/index.js';
 import type { ExecutionChain } from '../execution/execution-context.js';
+import { vaultLogsThrough } from './vault-log-store.js';
 
 export interface SentLeg {
   readonly chainId: number;
@@ -47,15 +49,26 @@ export interface VaultView {
  * instead, a leg sent between a chain's log read and its supply read would be burned but not
  * seen, and supply would no longer add up.
  */
-export async function readVaults(params: { chains: readonly ExecutionChain[]; tokens: ReadonlyMap<number, `0x${string}`>; fromBlock?: bigint }): Promise<VaultView> {
+export async function readVaults(params: {
+  chains: readonly ExecutionChain[];
+  tokens: ReadonlyMap<number, `0x${string}`>;
+  fromBlock?: bigint;
+  /** Read each vault from reconciliation's checkpoint on, its older logs from the ledger (vault-log-store.ts). */
+  ledger?: LedgerDatabase;
+}): Promise<VaultView> {
   const view = { sent: new Map<Hash, SentLeg>(), received: new Map<Hash, ReceivedLeg[]>(), refunded: new Set<Hash>(), canceled: new Set<Hash>(), rejected: [] as RejectedMessage[] };
   let issued = 0n;
   let supply = 0n;
   const heads = await Promise.all(params.chains.map((chain) => chain.signer.public.getBlockNumber({ cacheTime: 0 })));
+  const { ledger } = params;
+  const confirmations = ledger === undefined ? new Map<number, bigint>() : await chainConfirmations(ledger);
   for (const [i, chain] of params.chains.entries()) {
     const client = chain.signer.public;
     const head = heads[i] ?? 0n;
-    const logs = await client.getLogs({ address: chain.vault, fromBlock: params.fromBlock ?? 0n, toBlock: head });
+    const logs =
+      ledger === undefined
+        ? await client.getLogs({ address: chain.vault, fromBlock: params.fromBlock ?? 0n, toBlock: head })
+        : await vaultLogsThrough({ ledger, chain, head, confirmations: confirmations.get(chain.chainId) ?? 1n });
     for (const event of parseEventLogs({ abi: vaultAbi, logs })) {
       switch (event.eventName) {
         case 'LegSent':
@@ -91,4 +104,10 @@ export function inFlight(view: VaultView): bigint {
   let total = 0n;
   for (const [legId, sent] of view.sent) if (!view.received.has(legId) && !view.refunded.has(legId)) total += sent.amount;
   return total;
+}
+
+/** Each chain's finality depth as the ledger has it (its confirmations). */
+async function chainConfirmations(ledger: LedgerDatabase): Promise<Map<number, bigint>> {
+  const rows = await ledger.select({ chainId: chainRows.chainId, confirmations: chainRows.confirmations }).from(chainRows);
+  return new Map(rows.map((row) => [row.chainId, BigInt(row.confirmations)]));
 }

@@ -47,8 +47,11 @@ export interface Valuation {
   readonly requiredAmount: bigint;
   /** The forecast's P(E < MM within the horizon); undefined when the mode is off. */
   readonly breachProbability: number | undefined;
-  /** Per market of the account's positions: m_eff (WAD) and m_eff (1 + target) (RATE_SCALE), what the required amount restores. */
-  readonly effectiveFractions: readonly { readonly market: MarketId; readonly fraction: bigint; readonly targetRate: bigint }[];
+  /**
+   * Per market of the account's positions: m_eff (WAD), m_eff (1 + target) (RATE_SCALE), what the
+   * required amount restores, and the EWMA sigma (per square root of a second) m_eff was priced at.
+   */
+  readonly effectiveFractions: readonly { readonly market: MarketId; readonly fraction: bigint; readonly targetRate: bigint; readonly sigma: number }[];
 }
 
 export function evaluateAccount(account: CompiledAccount, table: MarketTable): AccountHealth {
@@ -93,7 +96,7 @@ function value(account: CompiledAccount, table: MarketTable): Valuation | undefi
     breachProbability: table.config.forecast === undefined ? undefined : breachProbability(account, table),
     effectiveFractions: account.legs.map((leg) => {
       const market = snapshotAt(table, leg.market);
-      return { market: market.market.id, fraction: market.effectiveFraction, targetRate: market.targetRate };
+      return { market: market.market.id, fraction: market.effectiveFraction, targetRate: market.targetRate, sigma: market.sigma };
     }),
   };
 }

@@ -15,7 +15,7 @@ import { RATE_SCALE } from './units.js';
 export interface EffectivePrice {
   /** P * (RATE_SCALE -/+ g): exact, to tell whether pi moved and which way. */
   readonly exact: bigint;
-  /** pi in feed units, as a number: the heap keys. */
+  /** pi in feed units, as a number: the trigger keys. */
   readonly value: number;
   /** P in feed units, as a number: the scale of the index's safety margin. */
   readonly price: number;

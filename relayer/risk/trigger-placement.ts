@@ -1,5 +1,4 @@
 import { RelayerError } from '../errors.js';
-import type { CompiledAccount } from './compiled-account.js';
 import { slotOf, type EffectivePrice } from './effective-price.js';
 
 /** Fire when the slot's effective price in `market` moves to `level`: down to it if `below`, else up. */
@@ -10,7 +9,7 @@ export interface Trigger {
   readonly level: number;
 }
 
-/** Where triggers go: the index's heaps (or a test's list). */
+/** Where triggers go: the index's trigger book (or a test's list). */
 export interface TriggerSink {
   add(trigger: Trigger): void;
 }
@@ -28,26 +27,36 @@ const BUDGET_SHARE = 1 - 1e-9;
  * `prices` is indexed by market, then slot.
  */
 export function placeConditionTriggers(params: {
-  account: CompiledAccount;
+  /** The account's row of AccountColumns.sizes: a signed size per market, 0 where it has none. */
+  sizes: ArrayLike<number>;
+  offset: number;
   condition: number;
-  /** H in USD base units; its sign is `healthy`'s, taken from the exact value. */
+  /** H in USD base units, or a bound of it nearer 0; its sign is `healthy`'s, never from rounding. */
   health: number;
   healthy: boolean;
   prices: readonly (readonly EffectivePrice[] | undefined)[];
   sink: TriggerSink;
 }): void {
-  const { account, condition, healthy, prices, sink } = params;
-  const legs = account.legs;
+  const { sizes, offset, condition, healthy, prices, sink } = params;
   const budget = Math.abs(params.health) * BUDGET_SHARE;
   let exposure = 0;
-  for (const leg of legs) exposure += leg.weight * Math.abs(effectivePriceAt(prices[leg.market], slotOf(condition, leg.long)));
-  for (const leg of legs) {
-    const slot = slotOf(condition, leg.long);
-    const pi = effectivePriceAt(prices[leg.market], slot);
+  let legs = 0;
+  for (let market = 0; market < prices.length; market++) {
+    const size = sizes[offset + market] ?? 0;
+    if (size === 0) continue;
+    legs += 1;
+    exposure += Math.abs(size) * Math.abs(effectivePriceAt(prices[market], slotOf(condition, size > 0)));
+  }
+  for (let market = 0; market < prices.length; market++) {
+    const size = sizes[offset + market] ?? 0;
+    if (size === 0) continue;
+    const long = size > 0;
+    const slot = slotOf(condition, long);
+    const pi = effectivePriceAt(prices[market], slot);
     // With no exposure anywhere (every pi is 0) the budget is shared equally instead.
-    const room = exposure > 0 ? (budget * Math.abs(pi)) / exposure : budget / (legs.length * leg.weight);
-    const below = leg.long === healthy;
-    sink.add({ market: leg.market, slot, below, level: below ? pi - room : pi + room });
+    const room = exposure > 0 ? (budget * Math.abs(pi)) / exposure : budget / (legs * Math.abs(size));
+    const below = long === healthy;
+    sink.add({ market, slot, below, level: below ? pi - room : pi + room });
   }
 }
 

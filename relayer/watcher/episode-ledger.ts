@@ -6,7 +6,7 @@
  */
 import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Address, Hash } from 'viem';
-import { getCheckpoint, recordAssessments, saveCheckpoint, type AssessmentRecord, shortfallIdOf, shortfalls, watcherCheckpoints, type LedgerExecutor, type RecordShortfallParameters } from '../../db/index.js';
+import { assertWatcherEpoch, getCheckpoint, recordAssessments, saveCheckpoint, type AssessmentRecord, shortfallIdOf, shortfalls, watcherCheckpoints, type LedgerExecutor, type RecordShortfallParameters } from '../../db/index.js';
 import type { Checkpoint } from '../../chains/watch/block-follower.js';
 import type { Episode } from './episode-book.js';
 
@@ -49,12 +49,16 @@ export async function loadCheckpoint(db: LedgerExecutor, chainId: number): Promi
   return row === undefined ? undefined : { number: row.blockNumber, hash: row.blockHash };
 }
 
-/** Opens, closes, reassessments and the checkpoint in one transaction: all of them, or none. */
+/**
+ * Opens, closes, reassessments and the checkpoint in one transaction: all of them, or none;
+ * none, with FencedOutError, unless the chain's lease epoch in the ledger is still `epoch`.
+ */
 export async function commitWatcherStep(
   db: LedgerExecutor,
-  params: { chainId: number; opens: readonly RecordShortfallParameters[]; closes: readonly EpisodeCloseRecord[]; assessments?: readonly AssessmentRecord[]; checkpoint: Checkpoint | undefined },
+  params: { chainId: number; epoch: bigint; opens: readonly RecordShortfallParameters[]; closes: readonly EpisodeCloseRecord[]; assessments?: readonly AssessmentRecord[]; checkpoint: Checkpoint | undefined },
 ): Promise<void> {
   await db.transaction(async (tx) => {
+    await assertWatcherEpoch(tx, { chainId: params.chainId, epoch: params.epoch });
     // One statement for every episode a block opens (many accounts breach on one price move);
     // an episode already recorded (a replay, a second node) stays as first recorded, as in recordShortfall.
     if (params.opens.length > 0) {
@@ -80,7 +84,7 @@ export async function commitWatcherStep(
       // A reorg below the first block: nothing is applied any more.
       await tx.delete(watcherCheckpoints).where(eq(watcherCheckpoints.chainId, params.chainId));
     } else {
-      await saveCheckpoint(tx, { chainId: params.chainId, blockNumber: params.checkpoint.number, blockHash: params.checkpoint.hash });
+      await saveCheckpoint(tx, { chainId: params.chainId, blockNumber: params.checkpoint.number, blockHash: params.checkpoint.hash, epoch: params.epoch });
     }
   });
 }

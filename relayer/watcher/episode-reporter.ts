@@ -15,8 +15,11 @@ export interface EpisodeReporterContext {
   readonly chain: WatchedChain;
   readonly ledger: LedgerDatabase;
   readonly sink: ShortfallSink;
-  /** Checked before every ledger commit: a node that lost the chain's lease writes nothing more. */
-  readonly isLeader: () => boolean;
+  /**
+   * The lease epoch while this node holds the chain's lease by its own clock, else undefined:
+   * every commit carries it, and the ledger refuses one whose epoch is no longer current.
+   */
+  readonly leaseEpoch: () => bigint | undefined;
   readonly log: WatcherLog;
 }
 
@@ -94,7 +97,7 @@ export class EpisodeReporter {
       const episode = this.#book.get(account);
       if (!episode?.open || opened.has(account) || closed.has(account) || !index.isAtRisk(account)) return [];
       const { record, report } = this.#shortfall({ index, account, episode: episode.episode, block, detectedAt });
-      return [{ shortfallId: this.#shortfallId(account, episode.episode), requiredAmount: record.requiredAmount, equity: record.equity, maintenance: record.maintenance, mEff: report.mEff, targetFractions: report.targetFractions ?? {}, block, at: detectedAt }];
+      return [{ shortfallId: this.#shortfallId(account, episode.episode), requiredAmount: record.requiredAmount, equity: record.equity, maintenance: record.maintenance, mEff: report.mEff, targetFractions: report.targetFractions ?? {}, sigmas: report.sigmas ?? {}, block, at: detectedAt }];
     });
     await this.#write({ checkpoint, opens: opens.map((open) => open.record), closes, assessments: reassessed });
     for (const assessment of reassessed) this.#pendingReviews.set(assessment.shortfallId, `block-${block}`);
@@ -137,8 +140,9 @@ export class EpisodeReporter {
 
   async #write(params: { checkpoint: Checkpoint | undefined; opens: readonly RecordShortfallParameters[]; closes: readonly EpisodeCloseRecord[]; assessments: readonly AssessmentRecord[] }): Promise<void> {
     const { chain, ledger } = this.#context;
-    if (!this.#context.isLeader()) throw new RelayerError(`the watcher of chain ${chain.key} no longer holds its lease: not committing`, { retryable: true });
-    await commitWatcherStep(ledger, { chainId: chain.chainId, ...params });
+    const epoch = this.#context.leaseEpoch();
+    if (epoch === undefined) throw new RelayerError(`the watcher of chain ${chain.key} no longer holds its lease: not committing`, { retryable: true });
+    await commitWatcherStep(ledger, { chainId: chain.chainId, epoch, ...params });
   }
 
   /** The first decision of a term re-adds the job of every open episode, in case a crash lost it. */

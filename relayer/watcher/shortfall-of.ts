@@ -38,7 +38,8 @@ export interface ShortfallOfParameters {
  * An at-risk account as a shortfall report (for the queue) and as the ledger's row. The
  * requirement reported is the static maintenance margin the engine enforces; `mEff` is the
  * largest effective fraction among the account's markets, `targetFractions` the m_eff (1 + target)
- * of each (what the required amount restores, market by market). An account a missing price leaves
+ * of each (what the required amount restores, market by market), `sigmas` the EWMA sigma each was
+ * priced at (what the decision core prices a takeover's holding risk with). An account a missing price leaves
  * unvalued is reported with its collateral as equity and nothing required: it needs a price,
  * not money, and the reason says so.
  */
@@ -51,8 +52,10 @@ export function shortfallOf(params: ShortfallOfParameters): { report: ShortfallR
   const maintenance = valuation?.maintenance ?? 0n;
   const requiredAmount = valuation?.requiredAmount ?? 0n;
   const mEff = (valuation?.effectiveFractions ?? []).reduce((max, { fraction }) => (fraction > max ? fraction : max), 0n);
-  const mEffNumber = Number(mEff) / Number(WAD);
+  // A WAD fraction is a rate over WAD: the one conversion, rounded once.
+  const mEffNumber = rateFraction(mEff * WAD);
   const targetFractions = Object.fromEntries((valuation?.effectiveFractions ?? []).map(({ market, targetRate }) => [market.toLowerCase(), rateFraction(targetRate)]));
+  const sigmas = Object.fromEntries((valuation?.effectiveFractions ?? []).map(({ market, sigma }) => [market.toLowerCase(), sigma]));
   const report: ShortfallReport = {
     chainId: params.chainId,
     engine: params.engine,
@@ -64,6 +67,7 @@ export function shortfallOf(params: ShortfallOfParameters): { report: ShortfallR
     requiredAmount: requiredAmount.toString(),
     mEff: mEffNumber,
     targetFractions,
+    sigmas,
     detectedBlock: params.block.toString(),
     detectedAt: params.detectedAt.toISOString(),
   };
@@ -81,6 +85,7 @@ export function shortfallOf(params: ShortfallOfParameters): { report: ShortfallR
     detail: {
       mEff: mEffNumber,
       targetFractions,
+      sigmas,
       reasons: plainReasons(health.reasons),
       ...(valuation === undefined
         ? { unvalued: true }

@@ -1,14 +1,15 @@
 import type { Chain, PublicClient, Transport } from 'viem';
-import type { LedgerDatabase } from '../../db/index.js';
+import { claimWatcherEpoch, FencedOutError, type LedgerDatabase } from '../../db/index.js';
 import type { Checkpoint } from '../../chains/watch/block-follower.js';
 import { rpcClient } from '../../chains/watch/rpc-client.js';
 import type { WatchedChain } from '../../chains/watch/watched-chain.js';
 import { ConfigError, errorMessage } from '../errors.js';
+import { silentLogger } from '../log/logger.js';
 import { varianceFromAnnualVolatility, type RiskConfig } from '../risk/index.js';
 import type { Lease } from './lease.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import type { ShortfallSink } from './shortfall-sink.js';
-import { silentLog, type WatcherLog } from './watcher-log.js';
+import type { WatcherLog } from './watcher-log.js';
 import { WatcherSession, type FollowSettings, type MarketVolatility } from './watcher-session.js';
 
 export interface ChainWatcherOptions {
@@ -75,7 +76,7 @@ const DEFAULT_FOLLOW: FollowSettings = { maxRange: 2_000n, stepBlocks: 10_000n, 
  */
 export function startChainWatcher(options: ChainWatcherOptions): ChainWatcher {
   const { chain, lease } = options;
-  const log = options.log ?? silentLog;
+  const log = options.log ?? silentLogger();
   const client = options.client ?? rpcClient({ chainId: chain.chainId, rpcUrls: chain.rpcUrls });
   const pollIntervalMs = options.pollIntervalMs ?? 1_000;
   const leaseRetryMs = options.leaseRetryMs ?? Math.max(10, Math.floor(lease.ttlMs / 3));
@@ -99,6 +100,7 @@ export function startChainWatcher(options: ChainWatcherOptions): ChainWatcher {
   let lastError: string | undefined;
   const keeper = new LeaseKeeper({
     lease,
+    claimEpoch: () => claimWatcherEpoch(options.ledger, { chainId: chain.chainId, owner: lease.owner }),
     onLost: (reason) => {
       log.warn({ at: 'ChainWatcher::lease', chain: chain.key, reason }, 'lease lost: dropping the chain');
       wake?.();
@@ -112,7 +114,7 @@ export function startChainWatcher(options: ChainWatcherOptions): ChainWatcher {
     risk: options.risk,
     volatility: options.volatility ?? DEFAULT_VOLATILITY,
     follow: { ...DEFAULT_FOLLOW, ...options.follow },
-    isLeader: () => keeper.held,
+    leaseEpoch: () => keeper.epoch,
     signal: abort.signal,
     log,
   };
@@ -122,7 +124,7 @@ export function startChainWatcher(options: ChainWatcherOptions): ChainWatcher {
       session = undefined;
       state = 'standby';
       if (!(await keeper.acquire())) return sleep(leaseRetryMs);
-      log.info({ at: 'ChainWatcher::lease', chain: chain.key, owner: lease.owner }, 'lease taken: leading the chain');
+      log.info({ at: 'ChainWatcher::lease', chain: chain.key, owner: lease.owner, epoch: String(keeper.epoch) }, 'lease taken: leading the chain');
     }
     if (session === undefined) {
       state = 'opening';
@@ -143,6 +145,14 @@ export function startChainWatcher(options: ChainWatcherOptions): ChainWatcher {
       } catch (error) {
         if (abort.signal.aborted) break;
         lastError = errorMessage(error);
+        if (error instanceof FencedOutError) {
+          // Paused past the TTL and taken over: this term is over, whatever our clock says.
+          log.warn({ at: 'ChainWatcher::run', chain: chain.key, err: error }, 'fenced out by a later lease epoch: dropping the chain');
+          session = undefined;
+          state = 'standby';
+          await keeper.release().catch((releaseError: unknown) => log.warn({ at: 'ChainWatcher::run', chain: chain.key, err: releaseError }, 'releasing the lease failed; it expires by itself'));
+          continue;
+        }
         if (error instanceof ConfigError) {
           state = 'failed';
           log.error({ at: 'ChainWatcher::run', chain: chain.key, err: error }, 'configuration error: the watcher stops');

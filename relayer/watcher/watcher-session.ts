@@ -37,8 +37,8 @@ export interface WatcherContext {
   readonly risk: RiskConfig;
   readonly volatility: MarketVolatility;
   readonly follow: FollowSettings;
-  /** Checked before every ledger commit: a node that lost the chain's lease writes nothing more. */
-  readonly isLeader: () => boolean;
+  /** The lease epoch while leading by this node's clock (else undefined); the ledger fences every commit with it. */
+  readonly leaseEpoch: () => bigint | undefined;
   /** Aborted when the watcher stops: a long rebuild ends early. */
   readonly signal: AbortSignal;
   readonly log: WatcherLog;
@@ -178,6 +178,7 @@ export class WatcherSession implements FollowerHandler, CheckpointStore {
     this.#head = range.head;
     this.#atHead = range.to + BigInt(this.#context.chain.confirmations) >= range.head;
     this.#afterRollback = false;
+    this.#context.log.debug({ at: 'WatcherSession::apply', chain: this.#context.chain.key, from: range.from.toString(), to: range.to.toString(), head: range.head.toString(), logs: range.logs.length }, 'block range applied');
   }
 
   async rollbackTo(block: bigint): Promise<void> {

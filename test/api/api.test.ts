@@ -175,7 +175,7 @@ describe('the HTTP API', () => {
 
     // S3: open, one revision under way; in flight 500 (collateral) + 300 (local) + 300 (liquidity's relief, not its 200).
     const open = (await get(`/v1/shortfalls/${ids.s3}`)).body as Body;
-    expect(open.latestAssessment).toEqual({ requiredAmount: '1000000000', equity: '50000000', maintenance: '140000000', mEff: null, targetFractions: {}, block: '100', at: '2025-03-01T09:00:00.000Z' });
+    expect(open.latestAssessment).toEqual({ requiredAmount: '1000000000', equity: '50000000', maintenance: '140000000', mEff: null, targetFractions: {}, sigmas: {}, block: '100', at: '2025-03-01T09:00:00.000Z' });
     expect(open).toMatchObject({ inFlightRelief: '1100000000', nextRevision: 1 });
     expect(open.revisions).toHaveLength(1);
     expect(open.revisions[0]?.active).toBe(true);

@@ -144,7 +144,7 @@ describe('latest assessment', () => {
     const { shortfall: closed } = await recordShortfall(db, report());
     await closeShortfall(db, { shortfallId: closed.id, closedAt: new Date('2026-12-01T10:01:00Z'), badDebt: 0n });
     expect(await recordAssessments(db, [{ shortfallId: open.id, ...later }, { shortfallId: closed.id, ...later }])).toEqual([open.id]);
-    expect((await episodeStates(db, [open.id])).get(open.id)?.latestAssessment).toEqual({ requiredAmount: 800n, equity: -20n, maintenance: 1_100n, mEff: 0.07, targetFractions: { [MARKET]: 0.084 }, block: 41n, at: later.at });
+    expect((await episodeStates(db, [open.id])).get(open.id)?.latestAssessment).toEqual({ requiredAmount: 800n, equity: -20n, maintenance: 1_100n, mEff: 0.07, targetFractions: { [MARKET]: 0.084 }, sigmas: {}, block: 41n, at: later.at });
     expect((await episodeStates(db, [closed.id])).get(closed.id)?.latestAssessment.block).toBe(40n);
     // The same block again, or an older one (a replay, a slower node): nothing changes.
     expect(await recordAssessments(db, [{ shortfallId: open.id, ...later, requiredAmount: 1n }, { shortfallId: open.id, ...later, block: 39n, requiredAmount: 2n }])).toEqual([]);

@@ -70,12 +70,14 @@ describe('migrate', () => {
       'leg_events_append_only',
       'leg_events_guard',
       'leg_events_no_truncate',
+      'leg_operator_actions_append_only',
       'leg_transitions_no_truncate',
       'leg_transitions_read_only',
       'legs_created_with_event',
       'legs_guard',
       'legs_transition_with_event',
       'shortfalls_latest_from_report',
+      'shortfalls_sigmas_from_report',
       'shortfalls_target_fractions_from_report',
     ]);
     const applied = await query<{ n: number }>(url, 'select count(*)::int as n from drizzle.__drizzle_migrations');

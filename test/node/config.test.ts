@@ -29,6 +29,8 @@ describe('the node config', () => {
     expect(config.chains[0]?.confirmations).toBe(1);
     expect(config.queues.concurrency).toEqual({ shortfalls: 64, plans: 32, legs: 16, deliveries: 16, reconcile: 1, sweeps: 1, unwinds: 1 });
     expect(config.unwind).toEqual({ enabled: false, everyMs: 5_000, minTradeUsd: 10 });
+    // No auctions unless asked: a deployment without takers must not start any.
+    expect(config.auction).toEqual({ enabled: false, takerMargin: 0.01 });
     const tuned = await resolveNodeConfig({ value: { ...valid, queues: { concurrency: { legs: 4 } } }, source: 'node.json', env });
     expect(tuned.queues.concurrency).toMatchObject({ legs: 4, shortfalls: 64 });
     expect(config.secrets.relayerKey).toBe(KEY);
@@ -46,6 +48,9 @@ describe('the node config', () => {
     [{ chains: [] }, env, 'node.json: chains: must list at least one chain'],
     [{ chains: [{ ...chain(0), rpcUrls: ['ftp://x'] }] }, env, 'node.json: chains[0].rpcUrls[0]: must be a URL (http: or https:)'],
     [{ chains: [{ ...chain(0), rpcUrls: [] }] }, env, 'node.json: chains[0].rpcUrls: must list at least one RPC URL'],
+    [{ chains: [chain(0), { ...chain(1), rpcUrls: ['http://127.0.0.1:8546', 'not a url'] }] }, env, 'node.json: chains[1].rpcUrls[1]: must be a URL (http: or https:)'],
+    [{ chains: [{ ...chain(0), confirmations: -1 }] }, env, 'node.json: chains[0].confirmations: must be 0 or more'],
+    [{ chains: [{ ...chain(0), confirmations: 1.5 }] }, env, 'node.json: chains[0].confirmations: must be a whole number of blocks'],
     [{ chains: [chain(0), { ...chain(1), chainId: 31001 }] }, env, 'node.json: chains[1].chainId: duplicate chainId 31001'],
     [{ chains: [{ ...chain(0), contracts: { ...contracts, vault: '0x12' } }] }, env, 'node.json: chains[0].contracts.vault: must be a 0x-prefixed 20-byte hex address'],
     [{ ...valid, redis: { url: 'http://127.0.0.1:6379' } }, env, 'node.json: redis.url: must be a URL (redis: or rediss:)'],
@@ -53,6 +58,8 @@ describe('the node config', () => {
     [{ ...valid, queues: { concurrency: { plans: 0 } } }, env, 'node.json: queues.concurrency.plans: must be at least 1'],
     [{ ...valid, messaging: { wormhole: { vaaSource: 'wormholescan' } } }, env, 'node.json: messaging.wormhole.apiUrl'],
     [{ ...valid, unwind: { minTradeUsd: 0 } }, env, 'node.json: unwind.minTradeUsd'],
+    [{ ...valid, auction: { enabled: true, takerMargin: 1 } }, env, 'node.json: auction.takerMargin: must be in [0, 1)'],
+    [{ ...valid, auction: { enabled: 'yes' } }, env, 'node.json: auction.enabled'],
     [valid, { ...env, RELAYER_PRIVATE_KEY: undefined }, 'RELAYER_PRIVATE_KEY is not set'],
     [valid, { ...env, RELAYER_PRIVATE_KEY: '0x1234' }, 'RELAYER_PRIVATE_KEY must be a 0x-prefixed 32-byte hex private key'],
     [valid, { ...env, RELAYER_DVN_PRIVATE_KEY_FILE: '/no/such/key' }, 'RELAYER_DVN_PRIVATE_KEY_FILE: cannot read /no/such/key: ENOENT'],

@@ -7,7 +7,7 @@
  * trail the plain one, and reconciliation clean. A leg whose source RPC keeps failing is not
  * failed as if the vault had refused it: it waits, submitted, for a retry.
  */
-import { UnrecoverableError } from 'bullmq';
+import { isFinal } from '../../relayer/orchestrator/job-processor.js';
 import { eq } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import type { Hash } from 'viem';
@@ -65,7 +65,7 @@ describe('a leg whose source RPC keeps answering -32603', () => {
       const legId = legIds[0] as Hash;
 
       const error = await sendLegStep(context, legId).catch((e: unknown) => e);
-      expect(error).not.toBeInstanceOf(UnrecoverableError);
+      expect(isFinal(error)).toBe(false);
       expect(error).toMatchObject({ retryable: true, shortMessage: expect.stringMatching(/^sending leg 0x[0-9a-f]{64} from chain \d+ failed: RPC error -32603: Internal error$/) });
       expect(await getLeg(ledger.db, legId)).toMatchObject({ status: 'submitted', lastError: null });
 

@@ -138,7 +138,8 @@ describe('a leg whose delivery job used up its attempts', () => {
     });
     await until('the delivery job fails for good', async () => (await first.queues.byName.deliveries.getJobState(jobId('deliver', legId))) === 'failed');
     expect(vaaSource.refused).toBe(2);
-    expect(await getLeg(ledger.db, legId)).toMatchObject({ status: 'sent', attempts: 0 });
+    // The job that gave up says so on the leg, which stays sent for the sweeper.
+    expect(await getLeg(ledger.db, legId)).toMatchObject({ status: 'sent', attempts: 1, lastError: expect.stringMatching(/^deliver failed for good: /) });
     await first.close();
 
     vaaSource.working = true;

@@ -1,25 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { plan, planCost } from '../../relayer/planner/plan.js';
+import { plan } from '../../relayer/planner/plan.js';
 import { parsePlanInstance, readPlanInput } from '../../relayer/planner/schema.js';
-import type { PlanInstance } from '../../relayer/planner/types.js';
 import { bruteForceOnGrid, gridErrorBound } from './brute-force.js';
+import { expectFeasible } from './expect-feasible.js';
 import { randomInstance, seededRandom } from '../../relayer/planner/random-instances.js';
 
-const amountsOf = (instance: PlanInstance, result: ReturnType<typeof plan>): number[] =>
-  instance.options.map((option) => result.allocations.find((a) => a.id === option.id)?.amount ?? 0);
-
-/** Every plan must be feasible and must report the cost of what it allocates. */
-function expectFeasible(instance: PlanInstance, result: ReturnType<typeof plan>): void {
-  const amounts = amountsOf(instance, result);
-  const covered = amounts.reduce((a, b) => a + b, 0);
-  expect(covered + result.uncovered).toBeCloseTo(instance.required, 6);
-  instance.options.forEach((option, i) => {
-    expect(amounts[i]).toBeGreaterThanOrEqual(0);
-    expect(amounts[i]).toBeLessThanOrEqual(option.capacity * (1 + 1e-12));
-  });
-  expect(result.allocations.every((a) => a.amount > 0)).toBe(true);
-  expect(result.totalCost).toBeCloseTo(planCost(instance, amounts), 9);
-}
 
 describe('the planner on instances worked out by hand', () => {
   it('takes the pool alone for the design example: 0.3 + slippage 8.04 + 0.5 x 2 s', () => {

@@ -35,9 +35,9 @@
  *   two can be an ulp apart, so it is compared to 12 significant digits. Its pools may charge a
  *   fee the engine's AMM does not have: fee-free here; and they sit off the oracle after trades,
  *   where the engine's AMM is re-centred on the oracle at every trade: at the oracle here.
- * - sigma: the simulator's is its risk module's EWMA (here its prior, no round seen yet), the
- *   node's the configured prior where the watcher's m_eff shows no more (revision-planner.ts):
- *   both the square root of varianceFromAnnualVolatility of the situation's volatility.
+ * - sigma: both the risk module's EWMA (here its prior, no round seen yet): the simulator's own,
+ *   the node's as the watcher recorded it in the assessment (revision-planner.ts): both the
+ *   square root of varianceFromAnnualVolatility of the situation's volatility.
  * - `avoid`: only the node has failed routes; none here.
  * Everything else is compared to the bit, target fractions included: both adapters turn the risk
  * module's m_eff (1 + target) rate into a double with one `rateFraction`, and one unit in the last
@@ -165,6 +165,10 @@ const hashOf = (n: number): Hash => `0x${n.toString(16).padStart(64, '0')}`;
 const targetFractionsOf = (s: Situation): Record<string, number> =>
   Object.fromEntries(s.positions.map(({ market }) => marketsOf(s)[market] ?? ETH).map((spec) => [spec.id.toLowerCase(), rateFraction(toWad(spec.maintenance) * (WAD + toWad(riskOf(s).target)))]));
 
+/** The watcher's EWMA sigma per market as it records it: its prior, no round seen yet. */
+const sigmasOf = (s: Situation): Record<string, number> =>
+  Object.fromEntries(s.positions.map(({ market }) => [(marketsOf(s)[market] ?? ETH).id.toLowerCase(), Math.sqrt(varianceFromAnnualVolatility(volatilityOf(s)))]));
+
 /** The episode as the ledger holds it: the watcher's latest assessment of the account (E, MM, required, m_eff (1 + target) per market), the legs in flight. */
 function episodeOf(s: Situation): EpisodeState {
   const levels = levelsOf(s);
@@ -185,7 +189,7 @@ function episodeOf(s: Situation): EpisodeState {
     episode: 1n,
     // Open while the watcher's verdict is "at risk"; a healthy account's episode is closed.
     open: levels.atRisk,
-    latestAssessment: { requiredAmount: levels.required, equity: levels.equity, maintenance: levels.maintenance, mEff: Math.max(0, ...held), targetFractions: targetFractionsOf(s), block: 1n, at: NOW },
+    latestAssessment: { requiredAmount: levels.required, equity: levels.equity, maintenance: levels.maintenance, mEff: Math.max(0, ...held), targetFractions: targetFractionsOf(s), sigmas: sigmasOf(s), block: 1n, at: NOW },
     revisions: legs.length === 0 ? [] : [{ revision: 0, settlementId: hashOf(100), legIds: legs.map((leg) => leg.id), legStatuses: legs.map((leg) => leg.status), legs, active: true }],
     nextRevision: legs.length === 0 ? 0 : 1,
     inFlightRelief: legs.reduce((sum, leg) => sum + leg.relief, 0n),
@@ -258,9 +262,8 @@ async function nodeTurn(s: Situation, core: (snapshot: PolicySnapshot) => Policy
       ...BUDGETS,
       target: riskOf(s).target,
       latencySeconds: LATENCY,
-      // The watchers' risk math as the simulator's: z 3, no action time; its volatility prior.
+      // The watchers' risk math as the simulator's: z 3; its volatility prior.
       z: 3,
-      actionSeconds: 0,
       sigmaPrior: Math.sqrt(varianceFromAnnualVolatility(volatilityOf(s))),
       blockSeconds: STEP_SECONDS,
       arbitrageHalfLifeSeconds: HALF_LIFE_SECONDS,

@@ -127,14 +127,14 @@ describe('the plan', () => {
     // Need 50 USD. LayerZero: 1 USD, 600 s; Wormhole: 3 USD, 10 s.
     const routes = [lz(1, 600), wh(3, 10)];
     const patient = decide(oneLong({ equityUsd: 550, sources: [collateral(2, 1_000, routes)] }));
-    expect(legsOf(patient).map((leg) => leg.kind !== 'local' && leg.transport)).toEqual(['layerzero']);
+    expect(legsOf(patient).map((leg) => 'transport' in leg && leg.transport)).toEqual(['layerzero']);
     // 1e-4 USD per USD-second of 50 USD: LayerZero 1 + 0.005 * 600 = 4 against Wormhole 3 + 0.05.
     const hurried = decide(oneLong({ equityUsd: 550, sources: [collateral(2, 1_000, routes)], terms: { ...oneLong({ equityUsd: 550 }).terms, riskPerSecondPerUsd: 1e-4 } }));
-    expect(legsOf(hurried).map((leg) => leg.kind !== 'local' && leg.transport)).toEqual(['wormhole']);
+    expect(legsOf(hurried).map((leg) => 'transport' in leg && leg.transport)).toEqual(['wormhole']);
     expect(legsOf(hurried)[0]?.latencySeconds).toBe(10);
     // A route the episode saw fail is planned around, even when it is the cheapest.
     const avoided = decide(oneLong({ equityUsd: 550, sources: [collateral(2, 1_000, routes)], avoid: [{ chainId: 2, kind: 'collateral', transport: 'layerzero' }] }));
-    expect(legsOf(avoided).map((leg) => leg.kind !== 'local' && leg.transport)).toEqual(['wormhole']);
+    expect(legsOf(avoided).map((leg) => 'transport' in leg && leg.transport)).toEqual(['wormhole']);
   });
 
   it('plans only required minus what is already in flight', () => {

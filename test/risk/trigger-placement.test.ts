@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { AccountColumns } from '../../relayer/risk/account-columns.js';
 import { accountVerdict } from '../../relayer/risk/account-verdict.js';
 import { compileAccount } from '../../relayer/risk/compiled-account.js';
 import { effectivePrices, WARN } from '../../relayer/risk/effective-price.js';
@@ -11,8 +12,11 @@ function triggersOf(state: Parameters<typeof compileAccount>[0], markets: Return
   const verdict = accountVerdict(compiled, markets);
   const health = verdict.warnHealth ?? 0n;
   const triggers: Trigger[] = [];
+  const columns = new AccountColumns({ markets: markets.markets.length });
+  columns.set(0, compiled, Number(markets.catalog.denominator));
   placeConditionTriggers({
-    account: compiled,
+    sizes: columns.sizes,
+    offset: 0,
     condition: WARN,
     health: Number(health) / (Number(markets.catalog.denominator) * Number(RATE_SCALE)),
     healthy: health >= 0n,

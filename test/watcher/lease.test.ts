@@ -1,9 +1,14 @@
 /** One watcher per chain across nodes: a Redis lease, handed over on stop and taken over after a death. */
 import { randomBytes } from 'node:crypto';
+import { eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { claimWatcherEpoch, FencedOutError, watcherCheckpoints } from '../../db/index.js';
 import { RedisLease, type Lease } from '../../relayer/watcher/lease.js';
+import { LeaseKeeper } from '../../relayer/watcher/lease-keeper.js';
+import { orchestratorSink } from '../../relayer/watcher/shortfall-sink.js';
 import type { ChainWatcher } from '../../relayer/watcher/start-chain-watcher.js';
-import { BTC, caughtUp, ETH, sharedBench, shortfallJobs, trader, until, type WatcherBench } from './support.js';
+import { WatcherSession } from '../../relayer/watcher/watcher-session.js';
+import { BTC, caughtUp, ETH, RecordingLog, sharedBench, shortfallJobs, TEST_RISK, TEST_VOLATILITY, trader, until, type WatcherBench } from './support.js';
 
 const shared = sharedBench();
 let bench: WatcherBench;
@@ -145,5 +150,98 @@ describe('two nodes on one chain', () => {
     );
     expect(first.status().leader).toBe(false);
     expect(probe.overlaps).toBe(0);
+  });
+});
+
+describe('fenced leases', () => {
+  const checkpointRow = async () => {
+    const [row] = await bench.ledger.db.select().from(watcherCheckpoints).where(eq(watcherCheckpoints.chainId, bench.chain.chainId));
+    return row;
+  };
+  /** A session driven by hand: `leaseEpoch` is what its own clock says it holds. */
+  const openSession = (queues: ReturnType<WatcherBench['queues']>, leaseEpoch: () => bigint | undefined) =>
+    WatcherSession.open({
+      chain: bench.watched(),
+      client: bench.client,
+      ledger: bench.ledger.db,
+      sink: orchestratorSink(queues),
+      risk: TEST_RISK,
+      volatility: TEST_VOLATILITY,
+      follow: { maxRange: 2_000n, stepBlocks: 10_000n, maxReorgDepth: 64n },
+      leaseEpoch,
+      signal: new AbortController().signal,
+      log: new RecordingLog(),
+    });
+  const stepToHead = async (session: WatcherSession) => {
+    while (!(await session.step()).caughtUp);
+  };
+  const keeper = (lease: Lease) => new LeaseKeeper({ lease, claimEpoch: () => claimWatcherEpoch(bench.ledger.db, { chainId: bench.chain.chainId, owner: lease.owner }), onLost: () => undefined });
+
+  it('a leader paused past its TTL and taken over writes no checkpoint and no episode when it resumes', async () => {
+    const queues = bench.queues();
+    const prefix = queues.queues.prefix;
+    const pausedLease = new SeveredLease(bench.lease({ prefix, ttlMs: 300 }));
+    const first = keeper(pausedLease);
+    expect(await first.acquire()).toBe(true);
+    const firstEpoch = first.epoch;
+    if (firstEpoch === undefined) throw new Error('no epoch');
+    // Its clock stopped with it: on resuming it still believes its term goes on.
+    const paused = await openSession(queues, () => firstEpoch);
+    await stepToHead(paused);
+    const before = await checkpointRow();
+    expect(before?.epoch).toBe(firstEpoch);
+
+    pausedLease.severed = true; // paused: no renewal goes out, the lease runs out in Redis
+    await until('the paused lease expires', async () => (await pausedLease.holder()) === null);
+    const secondLease = bench.lease({ prefix, ttlMs: 5_000 });
+    const second = keeper(secondLease);
+    expect(await second.acquire()).toBe(true);
+    expect(second.epoch).toBe(firstEpoch + 1n);
+    const leader = await openSession(queues, () => second.epoch); // at the head already: it commits the checkpoint under its epoch
+    const handedOver = await checkpointRow();
+    expect(handedOver).toMatchObject({ blockNumber: before?.blockNumber, epoch: firstEpoch + 1n });
+    const breach = await bench.push(ETH, '2800');
+
+    const refused = await paused.step().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(FencedOutError);
+    expect(refused).toMatchObject({ retryable: false, epoch: firstEpoch, current: firstEpoch + 1n });
+    expect(await bench.episodes()).toEqual([]);
+    expect(await checkpointRow()).toEqual(handedOver);
+
+    await stepToHead(leader);
+    expect((await bench.episodes()).map((e) => [e.account, e.episode, e.status])).toEqual([[trader(0), 1n, 'open']]);
+    const after = await checkpointRow();
+    expect(after?.epoch).toBe(firstEpoch + 1n);
+    expect(after?.blockNumber).toBeGreaterThanOrEqual(breach);
+
+    // Resumed again with a further block: still refused, the new leader's rows untouched.
+    await bench.push(BTC, '52000');
+    await expect(paused.step()).rejects.toBeInstanceOf(FencedOutError);
+    expect(await checkpointRow()).toEqual(after);
+    expect((await bench.episodes()).map((e) => [e.account, e.episode])).toEqual([[trader(0), 1n]]);
+
+    await second.release();
+    pausedLease.severed = false;
+    await first.release();
+  });
+
+  it('a watcher whose epoch was claimed by another node stops leading, then takes the chain again under a new epoch', async () => {
+    const queues = bench.queues();
+    const log = new RecordingLog();
+    const watcher = bench.watch({ queues, lease: bench.lease({ prefix: queues.queues.prefix, ttlMs: 5_000 }), log });
+    await caughtUp(bench, watcher);
+    const taken = await claimWatcherEpoch(bench.ledger.db, { chainId: bench.chain.chainId, owner: 'a node that took over' });
+    await bench.push(ETH, '2800');
+
+    await until('the watcher is fenced out', () => log.messages('warn').includes('fenced out by a later lease epoch: dropping the chain'));
+    await caughtUp(bench, watcher);
+    const terms = log.lines.filter((line) => line.msg === 'lease taken: leading the chain').map((line) => BigInt(String(line.fields['epoch'])));
+    expect(terms).toHaveLength(2);
+    expect(terms[1]).toBe(taken + 1n);
+    expect((await checkpointRow())?.epoch).toBe(taken + 1n);
+    expect((await bench.episodes()).map((e) => [e.account, e.episode, e.status])).toEqual([[trader(0), 1n, 'open']]);
   });
 });

@@ -266,6 +266,9 @@ export async function atRiskByViews(bench: WatcherBench, accounts: readonly Addr
 /** A log that keeps its lines, to check what the watcher said it did. */
 export class RecordingLog implements WatcherLog {
   readonly lines: { level: string; msg: string; fields: Record<string, unknown> }[] = [];
+  debug(fields: Record<string, unknown>, msg: string): void {
+    this.lines.push({ level: 'debug', msg, fields });
+  }
   info(fields: Record<string, unknown>, msg: string): void {
     this.lines.push({ level: 'info', msg, fields });
   }

@@ -10,6 +10,9 @@
  * - liquidity: the vault's reserve leaves the source chain now; on landing it becomes the home
  *   backstop's margin and the backstop absorbs up to the decided size, as `absorbUpTo` allows
  *   then. The size is the leg's notional at today's oracle, as the node puts it in the message.
+ * - auction: the simulated engine has no auctions yet (issue 14 item 3, simulator side, open) and
+ *   simulated-snapshot.ts gives the core no market auction, so the core never decides one here;
+ *   if it did, the run stops rather than pretend the lot was sold.
  */
 import { usdOf, type PolicyDecision, type PolicyLeg } from '../../../policy/index.js';
 import { positionIn } from '../../execution/account-levels.js';
@@ -20,7 +23,7 @@ import { engineLevels, type RelayerContext } from './relayer-context.js';
 import { vaultCapacity } from './vault-capacity.js';
 
 /** Home-chain actions first, as the node's closed loop mines them first. */
-const ORDER: Record<PolicyLeg['kind'], number> = { local: 0, liquidity: 1, collateral: 2 };
+const ORDER: Record<PolicyLeg['kind'], number> = { local: 0, auction: 0, liquidity: 1, collateral: 2 };
 
 export function applyDecision(params: { context: RelayerContext; account: number; decision: Extract<PolicyDecision, { kind: 'home' | 'plan' }> }): void {
   const { context, account, decision } = params;
@@ -28,7 +31,8 @@ export function applyDecision(params: { context: RelayerContext; account: number
   for (const leg of legs) {
     if (leg.kind === 'local') localLeg({ context, account, leg, reason: decision.kind });
     else if (leg.kind === 'liquidity') sendLiquidity({ context, account, leg });
-    else sendCollateral({ context, account, leg });
+    else if (leg.kind === 'collateral') sendCollateral({ context, account, leg });
+    else throw new Error(`simulator: the core decided an auction (${leg.optionId}, market ${leg.marketId}) but the simulated engine has no auctions`);
   }
 }
 
