@@ -95,7 +95,8 @@ describe('relayer devnet up', () => {
     }
   });
 
-  it.each([
+  // Each case is a process that exits at once: run them side by side.
+  it.concurrent.for<[string[], RegExp]>([
     [['devnet', 'up', '--chains', '2'], /--manifest FILE is required/],
     [['devnet', 'up', '--manifest', 'm.json'], /--chains is required/],
     [['devnet', 'up', '--chains', 'three', '--manifest', 'm.json'], /--chains must be an integer from 1 to 10, got 'three'/],
@@ -105,7 +106,7 @@ describe('relayer devnet up', () => {
     [['devnet', 'up', '--chains', '2', '--manifest', '/no/such/dir/m.json'], /--manifest: directory \/no\/such\/dir does not exist/],
     [['devnet', 'up', '--chains', '2', '--manifest', 'm.json', '--bogus'], /Unknown option '--bogus'/],
     [['devnet', 'sideways'], /unknown devnet subcommand 'sideways'/],
-  ])('refuses %j with one line naming the problem and exit code 2', async (args, message) => {
+  ])('refuses %j with one line naming the problem and exit code 2', async ([args, message], { expect }) => {
     const run = runCli(args);
     expect(await run.exited).toBe(2);
     expect(run.stderr()).toMatch(message);
