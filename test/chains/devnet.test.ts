@@ -214,6 +214,36 @@ describe('Wormhole on the devnet', () => {
   });
 });
 
+describe('two nodes delivering one message at once', () => {
+  // A second node (or a re-drive) racing the first: both must report it delivered, and the
+  // receiver must see it once. The second node has its own transports and signers (the
+  // devnet's executor and DVN roles belong to the relayer key, so it shares that key).
+  it('over LayerZero: both report it delivered, the receiver sees it once', async () => {
+    const other = devnetTransports({ manifest: devnet.manifest });
+    const message = await sendProbe({ transports, transport: transports.layerzero, from: alpha, to: beta, payload: uniquePayload('race lz') });
+    const results = await Promise.all([transports.layerzero.deliver(message), other.layerzero.deliver(message)]);
+    expect(results.map((r) => r.status)).toEqual(['delivered', 'delivered']);
+    expect(await transports.layerzero.status(message)).toBe('delivered');
+    expect(await probeReceipts({ transports, message, to: beta })).toHaveLength(1);
+  });
+
+  it('over Wormhole: a node that found the VAA unconsumed, then lost the race, reports it delivered', async () => {
+    const message = await sendProbe({ transports, transport: transports.wormhole, from: alpha, to: beta, payload: uniquePayload('race wh') });
+    let first: Promise<unknown> | undefined;
+    // The late node's guardian API answers only after the first node's delivery landed.
+    const late = devnetTransports({
+      manifest: devnet.manifest,
+      vaaSource: { signedVaa: async (published) => (await first, new DevnetGuardianVaaSource().signedVaa(published)) },
+    });
+    const lateDelivery = late.wormhole.deliver(message);
+    first = transports.wormhole.deliver(message);
+    const [winner, loser] = await Promise.all([first as Promise<{ txHash: unknown }>, lateDelivery]);
+    expect(winner.txHash).toBeDefined();
+    expect(loser).toEqual({ status: 'delivered', txHash: undefined });
+    expect(await probeReceipts({ transports, message, to: beta })).toHaveLength(1);
+  });
+});
+
 describe('stopping the devnet', () => {
   it('leaves no anvil process behind', async () => {
     const pids = devnet.anvils.map((anvil) => anvil.pid);

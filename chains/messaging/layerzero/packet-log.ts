@@ -27,7 +27,10 @@ export class PacketLog {
       await this.refresh();
       found = this.byPath.get(pathKey(path))?.get(nonce);
     }
-    if (!found) throw new RelayerError(`no PacketSent with nonce ${nonce} on path ${pathKey(path)} at endpoint ${this.endpoint}`);
+    if (!found) throw new RelayerError(`no PacketSent with nonce ${nonce} on path ${pathKey(path)} at endpoint ${this.endpoint}`, {
+        // An RPC behind the head may not have the log yet.
+        retryable: true,
+      });
     return found;
   }
 

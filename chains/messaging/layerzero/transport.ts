@@ -136,15 +136,28 @@ export class LayerZeroTransport implements Transport {
     }
     for (const packet of pending) {
       if ((await this.executable(message, packet.nonce)) === EXECUTABLE.notExecutable) {
-        await verifyAsDvn({ admin, dvnSigner: this.options.dvnSigner, deployment: destination.layerZero, packet, confirmations: this.options.confirmations });
+        try {
+          await verifyAsDvn({ admin, dvnSigner: this.options.dvnSigner, deployment: destination.layerZero, packet, confirmations: this.options.confirmations });
+        } catch (error) {
+          // Verified by another deliverer between the read and our commit: go on to execute.
+          if ((await this.executable(message, packet.nonce)) === EXECUTABLE.notExecutable) throw error;
+        }
       }
     }
     let txHash: Delivery['txHash'];
     for (const packet of pending) {
       const state = await this.executable(message, packet.nonce);
       if (state === EXECUTABLE.executed) continue;
-      if (state !== EXECUTABLE.executable) throw new RelayerError(`packet ${packet.guid} is verified but not executable on chain ${destination.chainId}`);
-      txHash = await executeAsExecutor({ admin, executor: destination.layerZero.executor, endpoint: destination.layerZero.endpoint, packet });
+      if (state !== EXECUTABLE.executable) throw new RelayerError(`packet ${packet.guid} is verified but not executable on chain ${destination.chainId}`, {
+          // Its predecessors are still being executed; another attempt can find it executable.
+          retryable: true,
+        });
+      try {
+        txHash = await executeAsExecutor({ admin, executor: destination.layerZero.executor, endpoint: destination.layerZero.endpoint, packet });
+      } catch (error) {
+        // Executed by someone else between the read and our send: the packet is delivered.
+        if ((await this.executable(message, packet.nonce)) !== EXECUTABLE.executed) throw error;
+      }
     }
     return { status: 'delivered', txHash };
   }

@@ -75,14 +75,21 @@ export class WormholeTransport implements Transport {
     const published = await this.published(message);
     if (await this.consumed(message, published)) return { status: 'delivered', txHash: undefined };
     const vaa = await this.options.vaaSource.signedVaa(published);
-    const receipt = await this.registry.relayer(message.destination).write({
-      address: message.receiver,
-      abi: this.receiverAbi,
-      functionName: 'receiveWormholeMessage',
-      args: [vaa],
-      label: 'WormholeReceiver',
-    });
-    return { status: 'delivered', txHash: receipt.transactionHash };
+    try {
+      const receipt = await this.registry.relayer(message.destination).write({
+        address: message.receiver,
+        abi: this.receiverAbi,
+        functionName: 'receiveWormholeMessage',
+        args: [vaa],
+        label: 'WormholeReceiver',
+      });
+      return { status: 'delivered', txHash: receipt.transactionHash };
+    } catch (error) {
+      // Another delivery (a re-drive, a second node) may have landed between the check and
+      // our send: the VAA is then consumed, which is what was asked.
+      if (await this.consumed(message, published)) return { status: 'delivered', txHash: undefined };
+      throw error;
+    }
   }
 
   /** The message as published, re-read from its source transaction, with its block time. */
