@@ -87,7 +87,7 @@ export class ChainWorld implements WorldSource {
       const [baseReserve, quoteReserve] = await client.readContract({ address: home.marginEngine, abi: marginEngineAbi, functionName: 'ammReserves', args: [position.market] });
       const [backstopSize] = backstop === ZERO_ADDRESS ? [0n] : await client.readContract({ address: home.marginEngine, abi: marginEngineAbi, functionName: 'positionOf', args: [backstop, position.market] });
       const limits = await client.readContract({ address: home.marginEngine, abi: marginEngineAbi, functionName: 'blockLimits', args: [position.market] });
-      const auction = this.config.auctions ? await this.auctionOf(home, position.market) : undefined;
+      const auction = this.config.auctions ? await this.auctionOf(home, request.account, position.market) : undefined;
       const maintenanceFraction = toFraction(config.maintenanceMarginFraction);
       positions.push({
         marketId: position.market,
@@ -123,10 +123,16 @@ export class ChainWorld implements WorldSource {
     return { health: { equity: view.equity, maintenance: view.maintenanceMargin, initial: view.initialMargin }, positions, sources, homeGasUsd, markets, observed };
   }
 
-  /** The market's Dutch auction terms as the core prices them, or undefined where the engine refuses auctions (zero step). */
-  private async auctionOf(chain: ExecutionChain, market: Hash): Promise<PolicyAuction | undefined> {
+  /**
+   * The market's Dutch auction terms as the core prices them, or undefined where the engine would
+   * refuse one: no auctions in the market (zero step), or one of this position already open
+   * (`AuctionActive`; its leg, while within its deadline, is in flight).
+   */
+  private async auctionOf(chain: ExecutionChain, account: Address, market: Hash): Promise<PolicyAuction | undefined> {
     const config = await chain.signer.public.readContract({ address: chain.marginEngine, abi: marginEngineAbi, functionName: 'auctionConfig', args: [market] });
     if (config.step === 0n) return undefined;
+    const open = await chain.signer.public.readContract({ address: chain.marginEngine, abi: marginEngineAbi, functionName: 'auctionOf', args: [account, market] });
+    if (open.lot !== 0n) return undefined;
     return { buf: toFraction(config.buf), cut: toFraction(config.cut), cusp: toFraction(config.cusp), stepSeconds: Number(config.step), tailSeconds: Number(config.tail) };
   }
 

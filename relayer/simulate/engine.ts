@@ -6,6 +6,7 @@
  * Deterministic: no clock, no unseeded randomness, iteration in index order.
  */
 import { cloneBook, equityOf, hasPositions, type AccountBook } from './book.js';
+import { BlockLimits } from './execution/block-limits.js';
 import { exitValue } from './inventory-exit.js';
 import { strategyMetrics, type StrategyMetrics } from './metrics.js';
 import { scanAccounts } from './scan.js';
@@ -48,24 +49,8 @@ export function runStrategy(params: {
 }): StrategyRun {
   const { scenario, name } = params;
   const world = new World(scenario, params.fundamentals);
-  const book = cloneBook(params.population);
-  const vault = new Vault({
-    reserves: scenario.chains.map((chain) => chain.vaultReserveUsd),
-    marketCount: world.marketCount,
-    initialFractions: scenario.markets.map((market) => market.initial),
-  });
-  const tally = new Tally({ accounts: book.count, steps: world.steps, slots: world.pools.length, vaultValue: vault.initialValue, record: params.record });
-  const state: RunState = {
-    scenario,
-    world,
-    book,
-    tally,
-    vault,
-    inFlightCollateral: new Float64Array(book.count),
-    maintenance: scenario.markets.map((market) => market.maintenance),
-    initial: scenario.markets.map((market) => market.initial),
-    penalty: scenario.markets.map((market) => market.penalty),
-  };
+  const state = createRunState({ scenario, world, book: cloneBook(params.population), record: params.record });
+  const { tally, vault } = state;
   const strategy = FACTORIES[name](state, params.decide ? { decide: params.decide } : {});
   recordStep(state);
   for (let step = 1; step <= world.steps; step++) {
@@ -86,6 +71,28 @@ export function runStrategy(params: {
     durationSeconds: world.steps * world.stepSeconds,
   });
   return { name, metrics, state };
+}
+
+/** A run's state at its start: the book as given, a fresh vault at the scenario's reserves, no limit used. */
+export function createRunState(params: { scenario: Scenario; world: World; book: AccountBook; record: boolean }): RunState {
+  const { scenario, world, book } = params;
+  const vault = new Vault({
+    reserves: scenario.chains.map((chain) => chain.vaultReserveUsd),
+    marketCount: world.marketCount,
+    initialFractions: scenario.markets.map((market) => market.initial),
+  });
+  return {
+    scenario,
+    world,
+    book,
+    tally: new Tally({ accounts: book.count, steps: world.steps, slots: world.pools.length, vaultValue: vault.initialValue, record: params.record }),
+    vault,
+    limits: new BlockLimits({ scenario, slots: world.pools.length, marketCount: world.marketCount }),
+    inFlightCollateral: new Float64Array(book.count),
+    maintenance: scenario.markets.map((market) => market.maintenance),
+    initial: scenario.markets.map((market) => market.initial),
+    penalty: scenario.markets.map((market) => market.penalty),
+  };
 }
 
 function recordStep(state: RunState): void {

@@ -11,13 +11,18 @@ export type LiquidationReason =
   /** `relayer`: the local leg of a plan the decision core made. */
   | 'plan'
   /** `relayer`: the backstop's absorption when a liquidity leg lands (`absorbUpTo`). */
-  | 'arrival';
+  | 'arrival'
+  /** `relayer`: a take of an auction the core started (the takers are the world's). */
+  | 'auction';
 
 export interface LiquidationEvent {
   readonly step: number;
   readonly account: number;
-  /** `close`: into the pool; `absorb`: taken over by the backstop at the oracle price. */
-  readonly kind: 'close' | 'absorb';
+  /**
+   * `close`: into the pool; `absorb`: taken over by the backstop at the oracle price; `auction`:
+   * taken at the auction's price by a taker who hedged it in the pool.
+   */
+  readonly kind: 'close' | 'absorb' | 'auction';
   readonly reason: LiquidationReason;
   /** Share of every position acted on. */
   readonly fraction: number;
@@ -38,6 +43,8 @@ export interface LiquidationEvent {
   /** Execution versus the oracle price (pool fees included), USD; 0 for an absorption. */
   readonly slippage: number;
   readonly penalty: number;
+  /** An auction take: its price per unit and the pool's price when it was taken. */
+  readonly auction?: { readonly long: boolean; readonly price: number; readonly poolPrice: number };
   /** Negative collateral of a now flat account, written off as bad debt, USD. */
   readonly writeOff: number;
 }

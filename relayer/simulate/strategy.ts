@@ -1,5 +1,6 @@
 /** What a liquidation strategy is to the engine, and the state of a run it acts on. */
 import type { AccountBook } from './book.js';
+import type { BlockLimits } from './execution/block-limits.js';
 import type { Scenario } from './scenario/schema.js';
 import type { Tally } from './tally.js';
 import type { Vault } from './vault.js';
@@ -19,6 +20,8 @@ export interface RunState {
   readonly book: AccountBook;
   readonly tally: Tally;
   readonly vault: Vault;
+  /** The engine's per-block notional caps, for every strategy's liquidations. */
+  readonly limits: BlockLimits;
   /** Per account, its surplus sent from another chain and not yet credited, USD. */
   readonly inFlightCollateral: Float64Array;
   /** Maintenance, initial and penalty fractions by market index. */

@@ -56,7 +56,7 @@ export class Tally {
     this.slippage += event.slippage;
     this.penalties += event.penalty;
     this.badDebt += event.writeOff;
-    if (event.kind === 'close') this.notionalLiquidated += event.notional;
+    if (event.kind !== 'absorb') this.notionalLiquidated += event.notional;
     else this.notionalAbsorbed += event.notional;
     this.events?.liquidations.push(event);
   }

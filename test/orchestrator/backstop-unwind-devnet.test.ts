@@ -163,8 +163,9 @@ describe('an auction leg', () => {
     expect((await getLeg(ledger.db, legId))?.status).toBe('submitted');
     const inFlight = (await episodeStates(ledger.db, [shortfall.id])).get(shortfall.id);
     expect(inFlight?.inFlightRelief).toBe(500_000_000n);
-    // A retry does not start a second auction.
+    // A retry does not start a second auction, and while it is open the world offers none (the engine would refuse it).
     await expect(sendLegStep(context, legId)).rejects.toThrow('waiting for takers');
+    expect((await world.worldFor(request)).positions[0]?.auction).toBeUndefined();
 
     // The keeper takes the lot (the engine cuts it to what restores maintenance, or all of it).
     const keeper = new Signer(h.endpointOf(beta), devnetAccount(devnetRoles.firstTrader + 4));

@@ -53,13 +53,12 @@ import { sourceKey, type AccountWorld, type WorldRequest } from '../../relayer/o
 import { revisionPlanner } from '../../relayer/orchestrator/revision-planner.js';
 import { decide, type PolicyDecision, type PolicyLeg, type PolicyRoute, type PolicySnapshot, type PolicySource } from '../../relayer/policy/index.js';
 import { bookFromAccounts } from '../../relayer/simulate/book.js';
+import { createRunState } from '../../relayer/simulate/engine.js';
 import { RiskBridge } from '../../relayer/simulate/risk-bridge.js';
 import type { RunState } from '../../relayer/simulate/strategy.js';
 import { stepsFor, type Arrival } from '../../relayer/simulate/strategies/relayer/arrivals.js';
 import { relayerStrategy } from '../../relayer/simulate/strategies/relayer/relayer.js';
 import { simulatedSnapshot } from '../../relayer/simulate/strategies/relayer/simulated-snapshot.js';
-import { Tally } from '../../relayer/simulate/tally.js';
-import { Vault } from '../../relayer/simulate/vault.js';
 import { World } from '../../relayer/simulate/world.js';
 import { tinyScenario } from '../simulate/fixtures.js';
 
@@ -318,19 +317,9 @@ function runState(s: Situation): RunState {
   );
   const remote = Object.entries(s.surplus ?? {}).map(([chain, amount]) => ({ chain: Number(chain), amount: amount ?? 0 }));
   const book = bookFromAccounts([{ home: HOME, collateral: s.collateral, positions: s.positions, remote, optedIn: s.surplus !== undefined }]);
-  const vault = new Vault({ reserves: scenario.chains.map((chain) => chain.vaultReserveUsd), marketCount: world.marketCount, initialFractions: scenario.markets.map((market) => market.initial) });
-  for (const [market, size] of Object.entries(s.backstop ?? {})) vault.trade({ slot: world.slot(HOME, Number(market)), size: size ?? 0, price: s.prices[Number(market)] ?? 0 });
-  return {
-    scenario,
-    world,
-    book,
-    tally: new Tally({ accounts: book.count, steps: world.steps, slots: world.pools.length, vaultValue: vault.initialValue, record: true }),
-    vault,
-    inFlightCollateral: new Float64Array(book.count),
-    maintenance: scenario.markets.map((market) => market.maintenance),
-    initial: scenario.markets.map((market) => market.initial),
-    penalty: scenario.markets.map((market) => market.penalty),
-  };
+  const state = createRunState({ scenario, world, book, record: true });
+  for (const [market, size] of Object.entries(s.backstop ?? {})) state.vault.trade({ slot: world.slot(HOME, Number(market)), size: size ?? 0, price: s.prices[Number(market)] ?? 0 });
+  return state;
 }
 
 /** The legs in flight as the simulator's arrival queue holds them: sent one step ago, due after their transport's whole steps. */

@@ -7,6 +7,7 @@
  * - nothing was liquidated at or above the level that allowed it (maintenance for a close,
  *   initial margin for a backstop absorption), nor beyond the size the engine's rule allowed at
  *   that moment (the close restoring maintenance, the absorption restoring initial margin);
+ * - an auction was taken only at a price beating the pool's by the takers' margin;
  * - the backstop absorbed only when a liquidity leg landed (`absorbUpTo`): no instant takeover;
  * - the relayer never planned to move more than the required amount less what was in flight.
  */
@@ -40,6 +41,11 @@ export function violations(run: StrategyRun, population: AccountBook): Violation
     }
     if (event.limitNotional !== undefined && event.notional > event.limitNotional * (1 + 1e-9) + 1e-9) {
       found.push({ rule: 'beyond the engine cap', detail: `${event.kind}/${event.reason} of account ${event.account} at step ${event.step}: ${event.notional} > ${event.limitNotional}` });
+    }
+    const auction = event.auction;
+    const margin = run.state.scenario.impact.auctionTakerMargin;
+    if (auction && (auction.long ? auction.price > auction.poolPrice * (1 - margin) * (1 + 1e-12) : auction.price < auction.poolPrice * (1 + margin) * (1 - 1e-12))) {
+      found.push({ rule: 'take beyond the takers\' margin', detail: `auction take of account ${event.account} at step ${event.step}: price ${auction.price} against pool ${auction.poolPrice}` });
     }
     if (event.kind === 'absorb' && event.reason !== 'arrival') {
       found.push({ rule: 'instant takeover', detail: `absorption of account ${event.account} at step ${event.step} without a liquidity leg landing (${event.reason})` });

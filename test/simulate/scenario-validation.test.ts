@@ -4,6 +4,8 @@ import { parseScenario } from '../../relayer/simulate/scenario/load.js';
 import type { ScenarioInput } from '../../relayer/simulate/scenario/schema.js';
 import { tinyScenarioInput } from './fixtures.js';
 
+const AUCTION = { buf: 1.02, cut: 0.99, cusp: 0.7, stepSeconds: 60, tailSeconds: 3600 };
+
 function errorOf(edit: (input: ScenarioInput & Record<string, unknown>) => void): string {
   const input = tinyScenarioInput() as ScenarioInput & Record<string, unknown>;
   edit(input);
@@ -38,6 +40,12 @@ describe('scenario validation', () => {
     ['a fractional step', (s) => void (s.stepSeconds = 0.5), 'crash.json: stepSeconds: must be a whole number of seconds'],
     ['a home-close budget of 0', (s) => void (s.strategies = { relayer: { localImpactBudget: 0 } }), 'crash.json: strategies.relayer.localImpactBudget: must be in (0, 1)'],
     ['an unwind budget of 1', (s) => void (s.strategies = { relayer: { unwindImpactBudget: 1 } }), 'crash.json: strategies.relayer.unwindImpactBudget: must be in (0, 1)'],
+    ['an auction cut of 1', (s) => void (s.markets[0] && (s.markets[0].auction = { ...AUCTION, cut: 1 })), 'crash.json: markets[0].auction.cut: must be in (0, 1)'],
+    ['an auction cut of 0', (s) => void (s.markets[0] && (s.markets[0].auction = { ...AUCTION, cut: 0 })), 'crash.json: markets[0].auction.cut: must be in (0, 1)'],
+    ['an auction cusp above 1', (s) => void (s.markets[0] && (s.markets[0].auction = { ...AUCTION, cusp: 1.2 })), 'crash.json: markets[0].auction.cusp: must be in (0, 1]'],
+    ['an auction starting below the oracle', (s) => void (s.markets[0] && (s.markets[0].auction = { ...AUCTION, buf: 0.9 })), 'crash.json: markets[0].auction.buf: must be at least 1'],
+    ['a negative per-block cap', (s) => void (s.markets[0] && (s.markets[0].maxNotionalPerBlockUsd = -5)), 'crash.json: markets[0].maxNotionalPerBlockUsd: must be a number > 0'],
+    ['a takers\' margin of 1', (s) => void (s.impact = { arbitrageHalfLifeSeconds: 60, auctionTakerMargin: 1 }), 'crash.json: impact.auctionTakerMargin: must be in [0, 1)'],
     ['an unknown transport', (s) => void Object.assign(s.chains[0]?.transports ?? {}, { ccip: { latencySeconds: 1, feeUsd: 1 } }), 'crash.json: chains[0].transports: Unrecognized key: "ccip"'],
   ])('refuses %s, naming the field', (_, edit, message) => {
     expect(errorOf(edit)).toBe(message);

@@ -38,21 +38,24 @@ export function closeFraction(params: {
     const entry = book.positionEntry[k] ?? 0;
     const pool = world.pool(slot);
     const fundamental = world.fundamental(market);
+    // The block's cap holds blunt liquidation too: what it leaves waits for the next step.
+    const allowed = state.limits.sizeWithin(slot, world.step, oracle);
     let closed: number;
     if (size > 0) {
-      closed = fraction === 1 ? size : size * fraction;
+      closed = Math.min(fraction === 1 ? size : size * fraction, allowed);
       const proceeds = pool.sell(closed, fundamental);
       slippage += closed * oracle - proceeds;
       book.collateral[account] = (book.collateral[account] ?? 0) + proceeds - closed * entry;
     } else {
       // A buy-back larger than the pool allows fills in part; the rest stays open for the next step.
       const wanted = -(fraction === 1 ? size : size * fraction);
-      const filled = Math.min(wanted, pool.maxBuy(fundamental));
+      const filled = Math.min(wanted, pool.maxBuy(fundamental), allowed);
       const cost = pool.buy(filled, fundamental);
       slippage += cost - filled * oracle;
       book.collateral[account] = (book.collateral[account] ?? 0) + filled * entry - cost;
       closed = -filled;
     }
+    state.limits.use(slot, world.step, Math.abs(closed) * oracle);
     const remaining = size - closed;
     book.positionSize[k] = Math.abs(remaining) <= DUST_SHARE * Math.abs(size) ? 0 : remaining;
     pnlAtOracle += closed * (oracle - entry);

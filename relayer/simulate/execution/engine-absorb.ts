@@ -47,7 +47,10 @@ export function engineAbsorbUpTo(params: {
   const cap = nearlyAll(exact) ? held : exact;
   let absorbed = Math.min(params.maxSize, cap);
   if (nearlyAll(absorbed)) absorbed = Math.min(held, cap);
+  // absorbUpTo takes no more than the block's cap leaves.
+  absorbed = Math.min(absorbed, state.limits.sizeWithin(slot, world.step, oracle));
   if (!(absorbed > 0)) return undefined;
+  state.limits.use(slot, world.step, absorbed * oracle);
 
   const signed = size > 0 ? absorbed : -absorbed;
   const absorbPrice = size > 0 ? oracle * (1 - penaltyRate) : oracle * (1 + penaltyRate);

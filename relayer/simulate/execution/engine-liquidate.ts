@@ -61,7 +61,10 @@ export function engineLiquidate(params: {
   const cap = nearlyAll(capShare * whole) ? whole : capShare * whole;
   let closed = Math.min(params.notional / oracle, cap);
   if (nearlyAll(closed)) closed = Math.min(held, cap);
+  // Beyond what the block's cap leaves the engine refuses; the node sizes from maxLiquidationSize, which counts it.
+  closed = Math.min(closed, state.limits.sizeWithin(slot, world.step, oracle));
   if (!(closed > 0)) return undefined;
+  state.limits.use(slot, world.step, closed * oracle);
 
   const entry = book.positionEntry[k] ?? 0;
   let executed: number;

@@ -26,6 +26,19 @@ const oracleSchema = z.strictObject({
   heartbeatSeconds: positive.default(3600),
 });
 
+/**
+ * A market's Dutch auction as MarginEngine.setAuctionConfig takes it (issue 14 item 3): a lot
+ * starts at oracle x buf (a short at oracle / buf), its price falls by `cut` every `stepSeconds`,
+ * and it must be reset once older than `tailSeconds` or cut below `cusp` of its start.
+ */
+const auctionSchema = z.strictObject({
+  buf: z.number().finite().min(1, 'must be at least 1'),
+  cut: openFraction,
+  cusp: z.number().gt(0, 'must be in (0, 1]').max(1, 'must be in (0, 1]'),
+  stepSeconds: z.number().int('must be a whole number of seconds').min(1, 'must be at least 1'),
+  tailSeconds: positive,
+});
+
 const marketSchema = z.strictObject({
   id: z.string().min(1, 'must be a non-empty string'),
   initialPrice: positive,
@@ -36,6 +49,13 @@ const marketSchema = z.strictObject({
   /** The volatility prior of the relayer's EWMA before the first return is seen. */
   annualVolatility: positive.default(0.8),
   oracle: oracleSchema.prefault({}),
+  /** The engine's auction of this market; absent: the market has none (liquidations go to the pool). */
+  auction: auctionSchema.optional(),
+  /**
+   * The engine's per-block cap on notional liquidated, absorbed or taken in this market on each
+   * chain (dYdX v4's per-block limit; a block is a step here), USD; absent: no cap.
+   */
+  maxNotionalPerBlockUsd: positive.optional(),
 });
 
 const poolSchema = z.strictObject({
@@ -145,6 +165,15 @@ const relayerSchema = z.strictObject({
    * at it (the engine's default is 1% a block).
    */
   unwindImpactBudget: openFraction.default(0.01),
+  /** Whether the relayer starts the engine's auctions where a market has one (the node's `auction.enabled`). */
+  auctions: z.boolean().default(true),
+  /**
+   * What the relayer believes auction takers need below the pool's price (the node's
+   * `auction.takerMargin`); the world's takers act on `impact.auctionTakerMargin`.
+   */
+  auctionTakerMargin: z.number().min(0, 'must be in [0, 1)').lt(1, 'must be in [0, 1)').default(0.01),
+  /** An auction leg still unfilled this long after it started is failed and the account replanned (the node's leg deadline). */
+  legDeadlineSeconds: positive.default(3600),
 });
 
 export const scenarioSchema = z
@@ -159,7 +188,15 @@ export const scenarioSchema = z
     chains: z.array(chainSchema).min(1, 'must list at least one chain'),
     population: populationSchema,
     pricePaths: z.record(z.string(), pricePathSchema),
-    impact: z.strictObject({ arbitrageHalfLifeSeconds: positive }),
+    impact: z.strictObject({
+      arbitrageHalfLifeSeconds: positive,
+      /**
+       * Auction takers are arbitrageurs: they take a lot once its price is this far better than
+       * the pool's, and hedge what they took in that pool at once, while the pool's marginal price
+       * still leaves them this margin.
+       */
+      auctionTakerMargin: z.number().min(0, 'must be in [0, 1)').lt(1, 'must be in [0, 1)').default(0.01),
+    }),
     strategies: z.strictObject({ closeFactor: closeFactorSchema.prefault({}), relayer: relayerSchema.prefault({}) }).prefault({}),
   })
   .superRefine((scenario, ctx) => {

@@ -10,9 +10,8 @@
  * - liquidity: the vault's reserve leaves the source chain now; on landing it becomes the home
  *   backstop's margin and the backstop absorbs up to the decided size, as `absorbUpTo` allows
  *   then. The size is the leg's notional at today's oracle, as the node puts it in the message.
- * - auction: the simulated engine has no auctions yet (issue 14 item 3, simulator side, open) and
- *   simulated-snapshot.ts gives the core no market auction, so the core never decides one here;
- *   if it did, the run stops rather than pretend the lot was sold.
+ * - auction: `startAuction` of `amount` USD of notional of that market's position now (one home
+ *   transaction); the world's takers fill it from the next step on (engine-auction.ts).
  */
 import { usdOf, type PolicyDecision, type PolicyLeg } from '../../../policy/index.js';
 import { positionIn } from '../../execution/account-levels.js';
@@ -32,8 +31,19 @@ export function applyDecision(params: { context: RelayerContext; account: number
     if (leg.kind === 'local') localLeg({ context, account, leg, reason: decision.kind });
     else if (leg.kind === 'liquidity') sendLiquidity({ context, account, leg });
     else if (leg.kind === 'collateral') sendCollateral({ context, account, leg });
-    else throw new Error(`simulator: the core decided an auction (${leg.optionId}, market ${leg.marketId}) but the simulated engine has no auctions`);
+    else startAuction({ context, account, leg });
   }
+}
+
+function startAuction(params: { context: RelayerContext; account: number; leg: Extract<PolicyLeg, { kind: 'auction' }> }): void {
+  const { context, account, leg } = params;
+  const { state } = context;
+  const market = context.marketIndex.get(leg.marketId);
+  const position = market === undefined ? undefined : positionIn(state, account, market);
+  if (position === undefined) return;
+  context.auctions.start({ account, position, notional: usdOf(leg.amount), relief: leg.relief });
+  // One home transaction, even if the engine refused it.
+  chargeGas(state, state.book.home[account] ?? 0);
 }
 
 function localLeg(params: { context: RelayerContext; account: number; leg: Extract<PolicyLeg, { kind: 'local' }>; reason: 'home' | 'plan' }): void {

@@ -1,5 +1,6 @@
 import { usdOf, type PolicyDecision, type PolicySnapshot } from '../../../policy/index.js';
 import type { AccountLevels } from '../../execution/account-levels.js';
+import type { EngineAuctions } from '../../execution/engine-auction.js';
 import type { RiskBridge } from '../../risk-bridge.js';
 import type { RunState } from '../../strategy.js';
 import type { ArrivalQueue } from './arrivals.js';
@@ -12,6 +13,8 @@ export interface RelayerContext {
   readonly state: RunState;
   readonly bridge: RiskBridge;
   readonly arrivals: ArrivalQueue;
+  /** The engine's open auctions and the world's takers. */
+  readonly auctions: EngineAuctions;
   /** Market index by the market id the snapshot names. */
   readonly marketIndex: ReadonlyMap<string, number>;
 }
@@ -22,7 +25,7 @@ export interface RelayerContext {
  * simulated world, so the world and the core never disagree by a rounding unit on whether an
  * account is below a level.
  */
-export function engineLevels(context: RelayerContext, account: number): AccountLevels {
+export function engineLevels(context: Pick<RelayerContext, 'state' | 'bridge'>, account: number): AccountLevels {
   const { state, bridge } = context;
   const assessment = bridge.assess({ book: state.book, account, time: state.world.time });
   return { equity: usdOf(assessment.equity), maintenance: usdOf(assessment.maintenance), initial: usdOf(assessment.initial) };

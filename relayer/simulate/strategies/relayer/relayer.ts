@@ -8,19 +8,21 @@
  *    decision carried out under the contracts' rules (apply-decision.ts); after a home action
  *    the core is asked once more in the same step, as the node's closed loop re-assesses once
  *    the home action is mined;
+ *    Before the node, the world's takers act on the engine's open auctions (engine-auction.ts).
  * 3. the backstop holds what it absorbed, or unwinds it within an impact budget (backstop-unwind.ts).
  * The decide function is injected (default: the core's `decide`), so a test can run the same
  * world on another decision.
  */
 import { decide as coreDecide, usdOf, type PolicyDecision } from '../../../policy/index.js';
 import { hasPositions } from '../../book.js';
+import { EngineAuctions } from '../../execution/engine-auction.js';
 import { RiskBridge } from '../../risk-bridge.js';
 import type { RunState, Strategy } from '../../strategy.js';
 import { applyDecision } from './apply-decision.js';
 import { ArrivalQueue } from './arrivals.js';
 import { unwindBackstop } from './backstop-unwind.js';
 import { deliverArrivals } from './deliver-arrivals.js';
-import type { DecideFn, RelayerContext } from './relayer-context.js';
+import { engineLevels, type DecideFn, type RelayerContext } from './relayer-context.js';
 import { simulatedSnapshot } from './simulated-snapshot.js';
 
 export interface RelayerStrategyOptions {
@@ -30,10 +32,12 @@ export interface RelayerStrategyOptions {
 export function relayerStrategy(state: RunState, options: RelayerStrategyOptions = {}): Strategy {
   const settings = state.scenario.strategies.relayer;
   const decide = options.decide ?? coreDecide;
+  const bridge = new RiskBridge(state.scenario);
   const context: RelayerContext = {
     state,
-    bridge: new RiskBridge(state.scenario),
+    bridge,
     arrivals: new ArrivalQueue(),
+    auctions: new EngineAuctions(state, (account) => engineLevels({ state, bridge }, account), state.scenario.impact.auctionTakerMargin),
     marketIndex: new Map(state.scenario.markets.map((market, index) => [market.id, index])),
   };
   const { world } = state;
@@ -47,6 +51,8 @@ export function relayerStrategy(state: RunState, options: RelayerStrategyOptions
           warnRates[world.slot(chain, market)] = rate;
         });
       }
+      // The takers act on this step's prices before the node does.
+      context.auctions.step();
       deliverArrivals(context);
     },
     candidateRates: () => warnRates,
@@ -70,9 +76,10 @@ function decideAndApply(params: { context: RelayerContext; decide: DecideFn; acc
   const { book, world } = state;
   const assessment = bridge.assess({ book, account, time: world.time });
   const inFlight = context.arrivals.inFlight(account);
-  const snapshot = simulatedSnapshot({ state, account, assessment, rates: bridge.rates(book.home[account] ?? 0, world.time), inFlight });
+  const auctions = context.auctions.legsInFlight(account, state.scenario.strategies.relayer.legDeadlineSeconds);
+  const snapshot = simulatedSnapshot({ state, account, assessment, rates: bridge.rates(book.home[account] ?? 0, world.time), inFlight, auctions, auctionOpen: (position) => context.auctions.isOpen(position) });
   const decision = decide(snapshot);
-  record({ context, account, decision, required: assessment.required, inFlight: inFlight.reduce((sum, leg) => sum + leg.relief, 0n) });
+  record({ context, account, decision, required: assessment.required, inFlight: snapshot.inFlight.reduce((sum, leg) => sum + leg.relief, 0n) });
   if (decision.kind !== 'none') applyDecision({ context, account, decision });
   return decision.kind;
 }

@@ -12,10 +12,14 @@
  *   chain's vault capacity (liquidity; vault-capacity.ts), each with a route per transport the
  *   source chain has: gas on both chains plus the message fee, and the latency the world will
  *   really take (whole steps, at least one);
+ * - each position's market auction (where the relayer uses them and none of it is open: the engine
+ *   refuses a second, `AuctionActive`) and what the block's notional cap
+ *   leaves in it; in flight, each open auction leg (relief, due now, as the node reports it);
  * - terms: the scenario's price of waiting, a 1 USD minimum action, no charge for the vault's
  *   margin, the home chain's gas, one step for a home action; the risk module's z, the relayer's
  *   impact budgets (home closes, pricing the backstop's unwinding), a step between two trades
- *   into a pool, and the scenario's arbitrage half-life.
+ *   into a pool, the scenario's arbitrage half-life, and the relayer's belief of the auction
+ *   takers' margin.
  * USD floats become base units with the core's rounding: amounts a source holds down,
  * requirements up.
  * m_eff (1 + target) goes to the core as the module has it, past 1 in a violent crash (the
@@ -38,6 +42,10 @@ export function simulatedSnapshot(params: {
   /** The risk module's m_eff (1 + target) and sigma per market of the account's home chain, now. */
   rates: ChainRates;
   inFlight: readonly Arrival[];
+  /** The relief of each auction leg in flight (engine-auction.ts): due whenever a taker fills it, as the node reports it. */
+  auctions?: readonly bigint[];
+  /** Whether a position (its index in the book) has an auction open on the engine: then none is offered for it. */
+  auctionOpen?: (position: number) => boolean;
 }): PolicySnapshot {
   const { state, account, assessment, rates } = params;
   const { book, world, scenario, vault } = state;
@@ -64,6 +72,8 @@ export function simulatedSnapshot(params: {
       oraclePrice: oracle,
       sigma: rates.sigma[market] ?? 0,
       backstopNotional: signedUnits((vault.inventory[slot] ?? 0) * oracle),
+      ...(params.auctionOpen?.(k) ? {} : auctionOf(state, market)),
+      ...blockLeft(state, slot),
       pool: { quoteReserve: unitsDown(pool.usdReserve(fundamental)), baseReserve: pool.baseReserve(fundamental), fee: pool.fee },
     });
   }
@@ -92,7 +102,10 @@ export function simulatedSnapshot(params: {
       required: assessment.required,
     },
     positions,
-    inFlight: params.inFlight.map((leg) => ({ kind: leg.kind, relief: leg.relief, etaSeconds: Math.max(0, leg.dueStep - world.step) * world.stepSeconds })),
+    inFlight: [
+      ...params.inFlight.map((leg) => ({ kind: leg.kind, relief: leg.relief, etaSeconds: Math.max(0, leg.dueStep - world.step) * world.stepSeconds })),
+      ...(params.auctions ?? []).map((relief) => ({ kind: 'auction' as const, relief, etaSeconds: 0 })),
+    ],
     sources,
     avoid: [],
     terms: {
@@ -106,8 +119,22 @@ export function simulatedSnapshot(params: {
       unwindImpactBudget: settings.unwindImpactBudget,
       blockSeconds: world.stepSeconds,
       arbitrageHalfLifeSeconds: scenario.impact.arbitrageHalfLifeSeconds,
+      ...(settings.auctions ? { auctionTakerMargin: settings.auctionTakerMargin } : {}),
     },
   };
+}
+
+/** The market's auction as the engine has it, where the relayer uses auctions. */
+function auctionOf(state: RunState, market: number): Pick<PolicyPosition, 'auction'> {
+  const auction = state.scenario.markets[market]?.auction;
+  if (!auction || !state.scenario.strategies.relayer.auctions) return {};
+  return { auction: { buf: auction.buf, cut: auction.cut, cusp: auction.cusp, stepSeconds: auction.stepSeconds, tailSeconds: auction.tailSeconds } };
+}
+
+/** What the block's notional cap leaves in the slot now, where the market has one. */
+function blockLeft(state: RunState, slot: number): Pick<PolicyPosition, 'blockNotionalLeft'> {
+  const left = state.limits.left(slot, state.world.step);
+  return left === Number.POSITIVE_INFINITY ? {} : { blockNotionalLeft: unitsDown(left) };
 }
 
 /** A signed USD figure in base units, rounded toward zero (as the engine's size x price / VALUE_SCALE). */
