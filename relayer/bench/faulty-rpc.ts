@@ -1,7 +1,7 @@
 /**
  * `npm run bench:faulty-rpc`: legs credited per second while one chain's RPC misbehaves, beside
  * the same with no faults. A 3-chain devnet; alpha's RPC (the node's signers, transports and
- * reads there) goes through the faulty-RPC proxy of the test suite (test/chains/rpc-proxy.ts);
+ * reads there) goes through the faulty-RPC proxy of the devnet (chains/devnet/rpc-proxy.ts);
  * collateral legs from and to alpha, over both transports, run through the orchestrator's leg
  * workers (relayer/bench/leg-run.ts). First an untimed warm-up, then R rounds of N legs with
  * the proxy passing every call on and N with it failing every other call (HTTP 503, JSON-RPC
@@ -21,7 +21,7 @@ import { seedAccounts } from '../../chains/devnet/seed.js';
 import { usd } from '../../chains/protocol/units.js';
 import { migrateLedger, openLedger, registerChains } from '../../db/index.js';
 import { createScratchDatabase } from '../../db/scratch-database.js';
-import { alternatingFaults, RpcProxy } from '../../test/chains/rpc-proxy.js';
+import { alternatingFaults, RpcProxy } from '../../chains/devnet/rpc-proxy.js';
 import { integerOption, parseCommandLine } from '../cli/args.js';
 import { createRedis } from '../orchestrator/redis.js';
 import { collateralLegs, routesThrough, runLegs, type LegRun } from './leg-run.js';

@@ -102,7 +102,7 @@ export function createNodeMetrics(params: {
       },
     });
   }
-  const rpcErrors = new Counter({ name: 'relayer_rpc_errors_total', help: 'RPC calls that failed (network error or non-2xx), per chain', labelNames: ['chain'], registers: [registry] });
+  const rpcErrors = new Counter({ name: 'relayer_rpc_errors_total', help: 'RPC calls that failed (network error, non-2xx, or a JSON-RPC error other than a revert), per chain', labelNames: ['chain'], registers: [registry] });
   const unsubscribe = onRpcFailure((chainId) => rpcErrors.inc({ chain: params.chainKeys?.get(chainId) ?? String(chainId) }));
   return {
     registry,

@@ -9,7 +9,7 @@ import type { ManifestChain } from '../../chains/devnet/manifest.js';
 import { Signer } from '../../chains/signer.js';
 import { BlockFollower, type Checkpoint, type CheckpointStore, type FollowedRange, type FollowerHandler } from '../../chains/watch/block-follower.js';
 import { rpcClient } from '../../chains/watch/rpc-client.js';
-import { RpcProxy } from './rpc-proxy.js';
+import { RpcProxy } from '../../chains/devnet/rpc-proxy.js';
 
 /** The derived state under test: the followed events, in order, and nothing else. */
 class EventList implements FollowerHandler {

@@ -1,5 +1,5 @@
 /**
- * Writes through a faulty RPC (test/chains/rpc-proxy.ts in front of a real anvil): a transport
+ * Writes through a faulty RPC (chains/devnet/rpc-proxy.ts in front of a real anvil): a transport
  * or server failure (HTTP 503, JSON-RPC -32603, a reset, a body that does not parse, a stall)
  * is retried, on the next RPC URL where there is one, and the write lands exactly once; when
  * the RPC keeps failing, the error says what the RPC did and that a retry can help, and is no
@@ -15,7 +15,7 @@ import type { ManifestChain } from '../../chains/devnet/manifest.js';
 import { pushPrice } from '../../chains/protocol/price-feed.js';
 import { isRevert, revertError, Signer, type ChainEndpoint } from '../../chains/signer.js';
 import { RelayerError } from '../../relayer/errors.js';
-import { alternatingFaults, RpcProxy, type RpcFault, type RpcPolicy } from './rpc-proxy.js';
+import { alternatingFaults, RpcProxy, type RpcFault, type RpcPolicy } from '../../chains/devnet/rpc-proxy.js';
 
 let devnet: Devnet;
 let chain: ManifestChain;

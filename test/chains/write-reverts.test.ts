@@ -25,7 +25,7 @@ import { reconcile } from '../../relayer/reconcile/reconcile.js';
 import { ProtocolHarness, traderAddress } from '../contracts/protocol-harness.js';
 import { collateralLeg, createPlan } from '../db/support/fixtures.js';
 import { createMigratedLedger } from '../db/support/test-database.js';
-import { RpcProxy } from './rpc-proxy.js';
+import { RpcProxy } from '../../chains/devnet/rpc-proxy.js';
 
 let h: ProtocolHarness;
 let ledger: LedgerHandle;

@@ -22,7 +22,7 @@ import { sendLegStep } from '../../relayer/execution/send-leg.js';
 import { createRedis } from '../../relayer/orchestrator/redis.js';
 import { reconcile } from '../../relayer/reconcile/reconcile.js';
 import { readVaults } from '../../relayer/reconcile/vault-ledger-view.js';
-import { alternatingFaults, RpcProxy } from '../chains/rpc-proxy.js';
+import { alternatingFaults, RpcProxy } from '../../chains/devnet/rpc-proxy.js';
 import { ProtocolHarness, traderAddress } from '../contracts/protocol-harness.js';
 import { createPlan } from '../db/support/fixtures.js';
 import { createMigratedLedger } from '../db/support/test-database.js';

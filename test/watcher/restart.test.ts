@@ -9,7 +9,7 @@ import type { ShortfallReport } from '../../relayer/orchestrator/shortfall-repor
 import type { ShortfallSink } from '../../relayer/watcher/shortfall-sink.js';
 import { orchestratorSink } from '../../relayer/watcher/shortfall-sink.js';
 import type { ChainWatcher } from '../../relayer/watcher/start-chain-watcher.js';
-import { RpcProxy } from '../chains/rpc-proxy.js';
+import { RpcProxy } from '../../chains/devnet/rpc-proxy.js';
 import { createMigratedLedger } from '../db/support/test-database.js';
 import { BTC, caughtUp, ETH, expectIndexMatchesViews, sharedBench, shortfallJobs, trader, until, type WatcherBench } from './support.js';
 

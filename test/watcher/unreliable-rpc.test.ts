@@ -2,7 +2,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../chains/devnet/anvil.js';
 import { rpcClient } from '../../chains/watch/rpc-client.js';
-import { RpcProxy } from '../chains/rpc-proxy.js';
+import { RpcProxy } from '../../chains/devnet/rpc-proxy.js';
 import { atRiskByViews, BTC, caughtUp, ETH, sharedBench, shortfallJobs, trader, type WatcherBench } from './support.js';
 
 const shared = sharedBench();
