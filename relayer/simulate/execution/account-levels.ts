@@ -4,6 +4,9 @@
  */
 import type { RunState } from '../strategy.js';
 
+/** MarginEngine.HEALTH_ROUNDING_MARGIN (4 base units) in USD: the engine sizes a close, a takeover or a take for the deficit plus this. */
+export const HEALTH_ROUNDING_MARGIN_USD = 4e-6;
+
 export interface AccountLevels {
   readonly equity: number;
   /** MM = sum |p| P m. */

@@ -11,11 +11,9 @@
  */
 import type { LiquidationEvent } from '../events.js';
 import type { RunState } from '../strategy.js';
-import { accountLevels, type AccountLevels } from './account-levels.js';
+import { HEALTH_ROUNDING_MARGIN_USD, accountLevels, type AccountLevels } from './account-levels.js';
 import { writeOffIfFlat } from './close-positions.js';
 
-/** The engine sizes for the deficit plus HEALTH_ROUNDING_MARGIN (4 base units), so rounding never leaves it short. */
-const ROUNDING_MARGIN_USD = 4e-6;
 const OVERSHOOT = 1e-9;
 /** A request this close to the whole position is the whole position (see engine-liquidate.ts). */
 const WHOLE = 1e-9;
@@ -42,7 +40,7 @@ export function engineAbsorbUpTo(params: {
   const held = Math.abs(size);
   const perUnit = oracle * ((state.initial[market] ?? 0) - penaltyRate);
   const nearlyAll = (amount: number): boolean => amount >= held * (1 - WHOLE) || (held - amount) * oracle <= WHOLE_USD;
-  const exact = perUnit <= 0 ? held : Math.min(held, ((levels.initial - levels.equity + ROUNDING_MARGIN_USD) * (1 + OVERSHOOT)) / perUnit);
+  const exact = perUnit <= 0 ? held : Math.min(held, ((levels.initial - levels.equity + HEALTH_ROUNDING_MARGIN_USD) * (1 + OVERSHOOT)) / perUnit);
   // The engine's rounding makes a cap within a rounding unit of the position the whole position.
   const cap = nearlyAll(exact) ? held : exact;
   let absorbed = Math.min(params.maxSize, cap);

@@ -23,11 +23,9 @@
  */
 import type { LiquidationEvent } from '../events.js';
 import type { RunState } from '../strategy.js';
-import type { AccountLevels } from './account-levels.js';
+import { HEALTH_ROUNDING_MARGIN_USD, type AccountLevels } from './account-levels.js';
 import { writeOffIfFlat } from './close-positions.js';
 
-/** The engine sizes for the deficit plus HEALTH_ROUNDING_MARGIN (4 base units). */
-const ROUNDING_MARGIN_USD = 4e-6;
 /** A take or a lot below this many USD of notional is nothing (a rounding sliver). */
 const DUST_USD = 1e-6;
 
@@ -156,7 +154,7 @@ export class EngineAuctions {
     const penaltyRate = state.penalty[auction.market] ?? 0;
     const gain = long ? price - oracle * (1 + penaltyRate - m) : oracle * (1 + m - penaltyRate) - price;
     if (!(gain > 0)) return;
-    const restores = (levels.maintenance - levels.equity + ROUNDING_MARGIN_USD) / gain;
+    const restores = (levels.maintenance - levels.equity + HEALTH_ROUNDING_MARGIN_USD) / gain;
     // What the taker can hedge while the pool's marginal price still leaves its margin.
     const hedge = long
       ? pool.sellableTo(Math.log(price / ((1 - takerMargin) * fundamental)), fundamental)

@@ -10,12 +10,10 @@
  */
 import type { LiquidationEvent } from '../events.js';
 import type { RunState } from '../strategy.js';
-import { accountLevels, type AccountLevels } from './account-levels.js';
+import { HEALTH_ROUNDING_MARGIN_USD, accountLevels, type AccountLevels } from './account-levels.js';
 import { writeOffIfFlat } from './close-positions.js';
 import { smallestFraction } from './fraction-search.js';
 
-/** The engine sizes for the deficit plus HEALTH_ROUNDING_MARGIN (4 base units), so rounding never leaves it short. */
-const ROUNDING_MARGIN_USD = 4e-6;
 const OVERSHOOT = 1e-9;
 /**
  * A request this close to the whole position is the whole position: the node sizes a leg from
@@ -55,7 +53,7 @@ export function engineLiquidate(params: {
     const amount = share * whole;
     return m * amount * oracle - slippage(amount) - penaltyRate * amount * oracle;
   };
-  const capShare = smallestFraction(gain, (levels.maintenance - levels.equity + ROUNDING_MARGIN_USD) * (1 + OVERSHOOT)) ?? 1;
+  const capShare = smallestFraction(gain, (levels.maintenance - levels.equity + HEALTH_ROUNDING_MARGIN_USD) * (1 + OVERSHOOT)) ?? 1;
   const nearlyAll = (amount: number): boolean => amount >= held * (1 - WHOLE) || (held - amount) * oracle <= WHOLE_USD;
   // The engine's rounding makes a cap within a rounding unit of the position the whole position.
   const cap = nearlyAll(capShare * whole) ? whole : capShare * whole;
