@@ -58,6 +58,13 @@ export const NONCE_TAKEN = Symbol('nonce taken');
 /** Consecutive failed polls of the RPC after which tracking gives up (the write is retried by its job). */
 const MAX_FAILED_POLLS = 200;
 
+/**
+ * Polls for which a used nonce must show no receipt of ours before it counts as taken: an RPC
+ * behind a load balancer, or a busy anvil, reports the nonce used before it returns the
+ * receipt, and signing the call again then would run it twice.
+ */
+const TAKEN_AFTER_POLLS = 20;
+
 export class TxSender {
   /** Versions signed to replace a stuck transaction, since start (for metrics and tests). */
   replacements = 0;
@@ -93,7 +100,7 @@ export class TxSender {
         const sent: InFlight = { nonce, unsigned, signed, hashes: [keccak256(signed)], sentAt: head };
         // Refused as too low: mined already (a lost answer the first time), or the held nonce is
         // behind the chain; then it is not used up, and the next read resyncs.
-        if ((await retried(() => this.broadcast(signed))) === NONCE_TAKEN && !(await this.minedVersion(sent).catch(() => undefined))) throw new StaleNonce();
+        if ((await retried(() => this.broadcast(signed))) === NONCE_TAKEN && (await this.minedOrTaken(sent).catch(() => NONCE_TAKEN)) === NONCE_TAKEN) throw new StaleNonce();
         return sent;
       },
     ).catch((error: unknown) => {
@@ -114,7 +121,7 @@ export class TxSender {
           if (mined) return mined;
           if ((await this.client.getTransactionCount({ address: this.account.address, blockTag: 'latest' })) > sent.nonce) {
             // The nonce is used: by one of ours mined in between, or by something else.
-            return (await this.minedVersion(sent)) ?? NONCE_TAKEN;
+            return await this.minedOrTaken(sent);
           }
           if (head - sent.sentAt >= BigInt(this.settings.replaceAfterBlocks)) await this.unstick(sent, head);
         }
@@ -124,6 +131,16 @@ export class TxSender {
       }
       await new Promise((resolve) => setTimeout(resolve, this.pollMs));
     }
+  }
+
+  /** Its nonce is used: the receipt of the version that mined, or NONCE_TAKEN once none shows for TAKEN_AFTER_POLLS polls. */
+  private async minedOrTaken(sent: InFlight): Promise<TransactionReceipt | typeof NONCE_TAKEN> {
+    for (let poll = 0; poll < TAKEN_AFTER_POLLS; poll += 1) {
+      const mined = await this.minedVersion(sent);
+      if (mined) return mined;
+      await new Promise((resolve) => setTimeout(resolve, this.pollMs));
+    }
+    return (await this.minedVersion(sent)) ?? NONCE_TAKEN;
   }
 
   private async minedVersion(sent: InFlight): Promise<TransactionReceipt | undefined> {

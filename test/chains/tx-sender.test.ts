@@ -3,7 +3,8 @@
  * mined by the test: a transaction priced below the base fee is replaced at higher fees and
  * mined exactly once (one transaction on the chain for its nonce); two senders with the same
  * key and the same Redis (two nodes) sending at once never reuse a nonce and all their
- * transactions mine; with the first RPC URL dead, reads and writes go through the second.
+ * transactions mine; with the first RPC URL dead, reads and writes go through the second; an
+ * RPC that reports the nonce used before it returns the receipt does not get the call twice.
  */
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -13,6 +14,7 @@ import { collateralTokenAbi, collateralTokenBytecode } from '../../chains/contra
 import { freePort, startAnvil, type Anvil } from '../../chains/devnet/anvil.js';
 import { anvilControl } from '../../chains/devnet/control.js';
 import { devnetAccount } from '../../chains/devnet/keys.js';
+import { RpcProxy } from '../../chains/devnet/rpc-proxy.js';
 import { nextNonce, RedisNonceStore } from '../../chains/nonce-store.js';
 import { Signer, type ChainEndpoint, type SignerOptions } from '../../chains/signer.js';
 import { createRedis } from '../../relayer/orchestrator/redis.js';
@@ -124,6 +126,26 @@ describe('two nodes with one key and one Redis', () => {
     expect(new Set(receipts.map((r) => r.transactionHash)).size).toBe(16);
     // Pipelined: several transactions of the 16 share a block.
     expect(new Set(receipts.map((r) => r.blockNumber)).size).toBeLessThan(16);
+  });
+});
+
+describe('a receipt the RPC returns after the nonce shows used', () => {
+  it('is waited for: the call is not signed again under a new nonce', async () => {
+    // A load-balanced RPC (or a busy anvil): the nonce count is ahead of the receipt lookups.
+    let hidden = 0;
+    const proxy = new RpcProxy(anvil.rpcUrl, (request) => (request.method === 'eth_getTransactionReceipt' && (hidden += 1) <= 6 ? { status: 200, body: { result: null } } : 'forward'));
+    const url = await proxy.start();
+    try {
+      const s = signer({}, [url]);
+      const from = await s.public.getBlockNumber({ cacheTime: 0 });
+      const receipt = await mining(approve(s, 7n));
+      expect(receipt.status).toBe('success');
+      expect(hidden).toBeGreaterThan(6);
+      const mined = await minedByNonce(from + 1n);
+      expect([...mined.values()].flat()).toEqual([receipt.transactionHash]);
+    } finally {
+      await proxy.stop();
+    }
   });
 });
 
