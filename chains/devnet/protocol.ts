@@ -20,6 +20,8 @@ export interface MarketSpec {
   readonly maintenanceMarginFraction: bigint;
   readonly initialMarginFraction: bigint;
   readonly liquidationPenalty: bigint;
+  /** How far above maintenance a liquidation or a take may restore (WAD fraction of notional): here initial - maintenance, as Mango v4 liquidates up to initial health. */
+  readonly liquidationBuffer: bigint;
   /** Base reserve of the market's virtual AMM (1e18 scale): the deeper, the less slippage. */
   readonly ammDepth: bigint;
   /** Seconds a price stays usable for state changes. */
@@ -39,6 +41,7 @@ export const DEVNET_MARKETS: readonly MarketSpec[] = [
     maintenanceMarginFraction: fraction('0.05'),
     initialMarginFraction: fraction('0.1'),
     liquidationPenalty: fraction('0.02'),
+    liquidationBuffer: fraction('0.05'),
     ammDepth: size('2000'),
     maxPriceAge: 86_400n,
   },
@@ -49,6 +52,7 @@ export const DEVNET_MARKETS: readonly MarketSpec[] = [
     maintenanceMarginFraction: fraction('0.04'),
     initialMarginFraction: fraction('0.08'),
     liquidationPenalty: fraction('0.015'),
+    liquidationBuffer: fraction('0.04'),
     ammDepth: size('100'),
     maxPriceAge: 86_400n,
   },
@@ -59,6 +63,7 @@ export const DEVNET_MARKETS: readonly MarketSpec[] = [
     maintenanceMarginFraction: fraction('0.08'),
     initialMarginFraction: fraction('0.15'),
     liquidationPenalty: fraction('0.03'),
+    liquidationBuffer: fraction('0.07'),
     ammDepth: size('40000'),
     maxPriceAge: 86_400n,
   },
@@ -156,6 +161,7 @@ export async function deployProtocol(params: {
           maintenanceMarginFraction: spec.maintenanceMarginFraction,
           initialMarginFraction: spec.initialMarginFraction,
           liquidationPenalty: spec.liquidationPenalty,
+          liquidationBuffer: spec.liquidationBuffer,
           ammDepth: spec.ammDepth,
         },
       ],

@@ -69,6 +69,7 @@ const world = fixedWorld({
       long: true,
       maintenanceFraction: 0.09,
       initialFraction: 0.18,
+      liquidationBufferFraction: 0,
       targetFraction: 0.09 * (1 + defaultPolicySettings.target),
       penalty: 0.02,
       oraclePrice: 3_000,

@@ -95,6 +95,7 @@ export class ChainWorld implements WorldSource {
         long: position.size > 0n,
         maintenanceFraction,
         initialFraction: toFraction(config.initialMarginFraction),
+        liquidationBufferFraction: toFraction(config.liquidationBuffer),
         targetFraction: request.targetFraction(position.market, maintenanceFraction),
         penalty: toFraction(config.liquidationPenalty),
         oraclePrice: Number(position.price) / PRICE_UNITS,

@@ -8,7 +8,7 @@
  * fill at the first step whose price beats the pool's by their margin; when no step does before a
  * reset, no fill is expected. At fill price f x oracle the account books (1 - f) of the notional
  * against the oracle (f - 1 for a short) and pays the penalty, with no pool slippage; the engine
- * cuts each take to what restores maintenance at that price.
+ * cuts each take to what restores the close level (maintenance plus the buffer) at that price.
  */
 import type { MarketTerms } from './market-terms.js';
 import type { PolicyPosition } from './snapshot.js';
@@ -39,9 +39,9 @@ export function auctionFill(params: { auction: NonNullable<PolicyPosition['aucti
   return { steps, waitSeconds, priceRatio, lossPerNotional };
 }
 
-/** The notional a take restores maintenance with for a deficit (USD), as the engine's `_takeCap`; undefined when a take cannot help. */
+/** The notional a take restores the close level with for a deficit to it (USD), as the engine's `_takeCap`; undefined when a take cannot help. */
 export function auctionCap(terms: MarketTerms, fill: AuctionFill, deficit: number): number | undefined {
-  const gain = terms.maintenance - fill.lossPerNotional;
+  const gain = terms.closeLevel - fill.lossPerNotional;
   if (!(gain > 0)) return undefined;
   return Math.min(terms.notional, deficit / gain);
 }

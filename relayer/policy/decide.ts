@@ -4,12 +4,15 @@
  *
  * 1. Not at risk: nothing.
  * 2. Below maintenance, with what lands before the next block not enough to restore it: a
- *    home action now, the smallest partial liquidation of the largest position that restores
- *    maintenance (the engine lets any keeper liquidate below it, bluntly, if we do not), sized at
- *    the pool's real price, in a chunk that keeps the pool within its impact budget; when the
+ *    home action now, a partial liquidation of the largest position that restores maintenance
+ *    (the engine lets any keeper liquidate below it, bluntly, if we do not) and goes on up to the
+ *    close level the engine allows (maintenance plus the market's liquidation buffer, so that the
+ *    next tick down does not put it under again) as far as the planner gives the close of the
+ *    need against every other source, sized at the
+ *    pool's real price, in a chunk that keeps the pool within its impact budget; when the
  *    pool has no room yet, no home close until arbitrage gives it back. Where the market has an
  *    auction (and none of the account is open), the home action is instead an auction of the lot
- *    that restores maintenance at its expected fill price when that costs less, by one rule: each
+ *    that restores as much at its expected fill price when that costs less, by one rule: each
  *    way's cost is what the account pays against the oracle (the close's penalty, fee, gap and
  *    slippage; the auction's discount and penalty) plus the price of waiting on the deficit
  *    (riskPerSecondPerUsd x deficit x seconds until maintenance is restored). A close restores it in
@@ -24,7 +27,7 @@
  */
 import { plan } from '../planner/plan.js';
 import type { PolicyDecision, PolicyLeg } from './decision.js';
-import { closeLoss, closeMaintenanceGain, homeClose, marketTerms, type MarketTerms } from './market-terms.js';
+import { closeForRelief, closeLevelGain, closeLevelOf, closeLoss, homeClose, marketTerms, mostGainingClose, type MarketTerms } from './market-terms.js';
 import { auctionLeg, auctionPlan, largestPosition, localLeg, pacedLocalCap, policyOptions } from './options.js';
 import type { PolicyPosition } from './snapshot.js';
 import type { PolicySnapshot } from './snapshot.js';
@@ -96,17 +99,36 @@ function homeAction(snapshot: PolicySnapshot, need: bigint): PolicyDecision | 'p
   const position = largestPosition(snapshot.positions);
   if (!position) return undefined;
   const terms = marketTerms(position);
-  const close = homeClose(terms, usdOf(deficit), equity < 0n);
+  const bankrupt = equity < 0n;
+  const levelDeficit = closeLevelOf(maintenance, snapshot.positions) - equity - landing + HEALTH_ROUNDING_MARGIN;
+  const restoring = homeClose(terms, usdOf(deficit), bankrupt, terms.maintenance);
+  // Past what restores maintenance, on toward the close level as far as the planner gives the
+  // close of the need (where the account's own surplus elsewhere is cheaper, that covers the rest)
+  // and while it still adds to E - MM (slippage in a thin pool can cost more than a close frees).
+  const toLevel = homeClose(terms, usdOf(levelDeficit), bankrupt);
+  const further = Math.min(toLevel, closeForRelief(terms, plannedLocalRelief(snapshot, need), toLevel) ?? toLevel, mostGainingClose(terms, terms.maintenance));
+  // No further where no close helps maintenance at all, nor for a bankrupt account (closed whole).
+  const close = bankrupt || !(restoring > 0) ? restoring : Math.max(restoring, further);
   if (!(close > 0)) return undefined;
   const cap = pacedLocalCap(snapshot, terms, close, position);
   const below = `below maintenance by ${usdOf(maintenance - equity).toFixed(2)} USD and ${usdOf(landing).toFixed(2)} USD lands within ${snapshot.terms.homeLatencySeconds} s`;
-  const auction = auctionAtHome({ snapshot, position, terms, deficit: usdOf(deficit), cap });
+  const auction = auctionAtHome({ snapshot, position, terms, deficit: usdOf(levelDeficit), cap });
   if (auction) return { kind: 'home', reason: `${below}; ${auction.reason}`, need, legs: [{ ...auction.leg, relief: capped(auction.leg.relief, need) }], uncovered: 0n };
   if (!(cap > 0)) return 'pool';
   const leg = localLeg({ snapshot, position, terms, relief: Number.POSITIVE_INFINITY, cap });
   if (leg.amount <= 0n) return undefined;
   const paced = cap < close ? `; the pool's impact budget lets ${cap.toFixed(2)} of the ${close.toFixed(2)} USD close go now` : '';
   return { kind: 'home', reason: `${below}${paced}`, need, legs: [{ ...leg, relief: capped(leg.relief, need) }], uncovered: 0n };
+}
+
+/** The relief (USD) the planner allocates to the local close when every option competes for the need. */
+function plannedLocalRelief(snapshot: PolicySnapshot, need: bigint): number {
+  if (need <= 0n) return 0;
+  const needUsd = usdOf(need);
+  const riskPerSecond = snapshot.terms.riskPerSecondPerUsd * needUsd;
+  const id = `local:${snapshot.chainKey}`;
+  const options = policyOptions({ snapshot, riskPerSecond, needUsd }).map(({ option }) => option);
+  return plan({ required: needUsd, riskPerSecond, options }).allocations.reduce((sum, allocation) => sum + (allocation.id === id ? allocation.amount : 0), 0);
 }
 
 const capped = (relief: bigint, need: bigint): bigint => (relief < need ? relief : need > 0n ? need : 0n);
@@ -118,7 +140,7 @@ function auctionAtHome(params: { snapshot: PolicySnapshot; position: PolicyPosit
   if (!auction) return undefined;
   const { riskPerSecondPerUsd: risk, homeLatencySeconds, blockSeconds, arbitrageHalfLifeSeconds } = snapshot.terms;
   // Paced closes of this chunk, one per recovery of the pool, until the deficit is restored (never, when a chunk gains nothing).
-  const gain = cap > 0 ? closeMaintenanceGain(terms, cap) : 0;
+  const gain = cap > 0 ? closeLevelGain(terms, cap) : 0;
   const rounds = gain > 0 ? Math.ceil(deficit / gain - 1e-9) : Number.POSITIVE_INFINITY;
   const closeWait = homeLatencySeconds + (rounds - 1) * Math.max(blockSeconds, arbitrageHalfLifeSeconds);
   const closeCost = rounds === Number.POSITIVE_INFINITY ? rounds : closeLoss(terms, cap) * rounds + risk * deficit * closeWait;

@@ -5,8 +5,9 @@
  *   worth Yo at the oracle; they differ when trades left the pool off the oracle): the account
  *   pays the penalty and, against the oracle, the pool's fee and constant-product slippage
  *   (selling a long fetches Y x' / (Yo + x') for x' = x (1 - fee); buying back a short costs
- *   Y x / ((Yo - x) (1 - fee))); allowed only below maintenance, up to the close that restores it
- *   (all of the position when none does);
+ *   Y x / ((Yo - x) (1 - fee))); allowed only below maintenance, up to the close that restores
+ *   the account's close level, maintenance plus the market's liquidation buffer (all of the
+ *   position when none does);
  * - an absorption moves x to the backstop at the oracle minus the penalty: the account pays
  *   the penalty only; allowed only below initial margin, up to the size that restores it.
  * "Relief" is how much of the gap to the target level an action closes: the requirement it
@@ -30,6 +31,8 @@ export interface MarketTerms {
   readonly long: boolean;
   readonly maintenance: number;
   readonly initial: number;
+  /** What a close or a take may restore, per USD of notional: m + the liquidation buffer. */
+  readonly closeLevel: number;
   readonly target: number;
   readonly penalty: number;
   /** The pool's quote reserve, USD. */
@@ -49,6 +52,7 @@ export function marketTerms(position: PolicyPosition): MarketTerms {
     long: position.long,
     maintenance: position.maintenanceFraction,
     initial: position.initialFraction,
+    closeLevel: position.maintenanceFraction + position.liquidationBufferFraction,
     target: position.targetFraction,
     penalty: position.penalty,
     poolUsd: usdOf(position.pool.quoteReserve),
@@ -92,36 +96,52 @@ export function closeLossCurve(terms: MarketTerms): { readonly linear: number; r
 
 export const closeRelief = (terms: MarketTerms, x: number): number => terms.target * x - closeLoss(terms, x);
 
-/** How far closing x brings equity back toward maintenance. */
-export const closeMaintenanceGain = (terms: MarketTerms, x: number): number => terms.maintenance * x - closeLoss(terms, x);
+/** How far closing x brings equity back toward a level of `level` per USD of notional (default: the close level). */
+export const closeLevelGain = (terms: MarketTerms, x: number, level = terms.closeLevel): number => level * x - closeLoss(terms, x);
 
 /**
- * The engine's cap on a partial liquidation for a maintenance deficit (USD): the smallest close
- * that restores maintenance, or everything it can close when none does. 0 above maintenance.
+ * The account's close level (base units): maintenance plus each position's liquidation buffer,
+ * what the engine lets a liquidation or a take restore once the account is below maintenance.
+ */
+export function closeLevelOf(maintenance: bigint, positions: readonly PolicyPosition[]): bigint {
+  const buffer = positions.reduce((sum, position) => sum + Number(position.notional) * position.liquidationBufferFraction, 0);
+  return maintenance + BigInt(Math.ceil(buffer));
+}
+
+/**
+ * The engine's cap on a partial liquidation for a close-level deficit (USD): the smallest close
+ * that restores the close level, or everything it can close when none does. 0 at it or above.
  */
 export function liquidationCap(terms: MarketTerms, deficit: number): number {
   if (deficit <= 0) return 0;
   const whole = closable(terms);
-  return smallestReaching((x) => closeMaintenanceGain(terms, x), deficit, whole) ?? whole;
+  return smallestReaching((x) => closeLevelGain(terms, x), deficit, whole) ?? whole;
 }
 
 /**
- * The close a home action makes for a maintenance deficit: the engine's cap when that restores
- * maintenance; otherwise, for an account with equity left, the close that brings equity closest
- * to it, and none when every close would leave it further below (closing all into a thin pool can
- * cost more than it frees).
+ * The close a home action makes for a deficit (USD) to a level of `level` per USD of notional
+ * (default: the close level): the smallest close that restores it; otherwise, for an account
+ * with equity left, the close that brings equity closest to it, and none when every close would
+ * leave it further below (closing all into a thin pool can cost more than it frees).
  */
-export function homeClose(terms: MarketTerms, deficit: number, bankrupt: boolean): number {
+export function homeClose(terms: MarketTerms, deficit: number, bankrupt: boolean, level = terms.closeLevel): number {
   if (deficit <= 0) return 0;
   const whole = closable(terms);
-  const gain = (x: number) => closeMaintenanceGain(terms, x);
+  const gain = (x: number) => closeLevelGain(terms, x, level);
   const restoring = smallestReaching(gain, deficit, whole);
   if (restoring !== undefined) return restoring;
   // Negative equity is bad debt already: closing everything lets the insurance fund cover it
   // (the engine covers only a flat account), where a partial close would leave it open.
   if (bankrupt) return whole;
-  const best = gain(whole) >= gain(peak(gain, whole)) ? whole : peak(gain, whole);
+  const best = mostGainingClose(terms, level);
   return gain(best) > 0 ? best : 0;
+}
+
+/** The close that adds most to equity over a level of `level` per USD of notional (the peak of closeLevelGain). */
+export function mostGainingClose(terms: MarketTerms, level: number): number {
+  const gain = (x: number) => closeLevelGain(terms, x, level);
+  const whole = closable(terms);
+  return gain(whole) >= gain(peak(gain, whole)) ? whole : peak(gain, whole);
 }
 
 /** The most relief any close of the position gives at the pool as it is (0 when none gives any). */

@@ -11,7 +11,8 @@
  *   that would cover the whole need alone. Only below initial margin, where the engine lets the
  *   backstop absorb, and only up to the size that restores it.
  * - `local:<chain>`: a partial liquidation of the largest position into its pool, only below
- *   maintenance (the engine refuses it above), up to the engine's cap and as far as the pool's
+ *   maintenance (the engine refuses it above), up to the engine's cap (what restores the close
+ *   level, maintenance plus the liquidation buffer) and as far as the pool's
  *   impact budget allows now (market-terms.ts `pacedClose`); penalty, fee, the pool's gap to the
  *   oracle and slippage as a quadratic in the relief.
  * - `local:<chain>:later`: between maintenance and initial margin, where a takeover is the only
@@ -24,8 +25,8 @@
  *   engine's rule) and with no auction of the account open (the engine refuses a second): the
  *   expected fill at the first step whose price beats the pool's by the takers' margin
  *   (auction-terms.ts), after the home latency plus those steps; per USD of relief the discount to
- *   the oracle plus the penalty, no pool slippage; up to what restores maintenance at that price
- *   (the engine cuts takes to it).
+ *   the oracle plus the penalty, no pool slippage; up to what restores the close level at that
+ *   price (the engine cuts takes to it).
  * Every close, takeover and lot stays within the market's per-block notional cap left.
  * Each source takes its cheapest route (fixed cost plus the price of its wait): one surplus
  * over two transports is still one capacity.
@@ -39,7 +40,8 @@ import {
   absorbRisk,
   closeForRelief,
   closeLossCurve,
-  closeMaintenanceGain,
+  closeLevelGain,
+  closeLevelOf,
   closeRelief,
   liquidationCap,
   mostCloseRelief,
@@ -193,7 +195,7 @@ export function auctionPlan(snapshot: PolicySnapshot, position: PolicyPosition):
   if (!position.auction || margin === undefined || equity >= maintenance || snapshot.inFlight.some((leg) => leg.kind === 'auction')) return undefined;
   const terms = marketTerms(position);
   const fill = auctionFill({ auction: position.auction, terms, takerMargin: margin });
-  const cap = fill && auctionCap(terms, fill, usdOf(maintenance - equity));
+  const cap = fill && auctionCap(terms, fill, usdOf(closeLevelOf(maintenance, snapshot.positions) - equity));
   if (!fill || cap === undefined) return undefined;
   const reliefPerNotional = auctionReliefPerNotional(terms, fill);
   const notional = Math.min(cap, blockCapUsd(position));
@@ -229,7 +231,7 @@ function localOption(snapshot: PolicySnapshot, position: PolicyPosition): Policy
   const { equity, maintenance } = snapshot.assessment;
   if (equity >= maintenance) return undefined;
   const terms = marketTerms(position);
-  const cap = pacedLocalCap(snapshot, terms, liquidationCap(terms, usdOf(maintenance - equity)), position);
+  const cap = pacedLocalCap(snapshot, terms, liquidationCap(terms, usdOf(closeLevelOf(maintenance, snapshot.positions) - equity)), position);
   const cost = localCost(terms);
   const capacity = closeRelief(terms, cap);
   if (!(capacity > 0) || !cost) return undefined;
@@ -265,7 +267,7 @@ export function localLeg(params: { snapshot: PolicySnapshot; position: PolicyPos
   const { snapshot, position, terms, relief, cap } = params;
   const planned = closeForRelief(terms, relief, cap) ?? cap;
   // A remainder too small to be worth its own transaction goes with this close.
-  const whole = terms.notional - planned < DUST_USD && cap >= terms.notional - DUST_USD && closeMaintenanceGain(terms, terms.notional) >= closeMaintenanceGain(terms, planned);
+  const whole = terms.notional - planned < DUST_USD && cap >= terms.notional - DUST_USD && closeLevelGain(terms, terms.notional) >= closeLevelGain(terms, planned);
   const notional = whole ? terms.notional : planned;
   return {
     kind: 'local',

@@ -27,6 +27,12 @@ export interface PolicyPosition {
   readonly long: boolean;
   readonly maintenanceFraction: number;
   readonly initialFraction: number;
+  /**
+   * How far above maintenance, per USD of notional, the engine lets a liquidation or an auction
+   * take restore the account (MarginEngine.MarketConfig.liquidationBuffer): it may close up to
+   * its close level, sum |p| P (m + buffer), once it is below maintenance.
+   */
+  readonly liquidationBufferFraction: number;
   /** m_eff (1 + target): the requirement the required amount restores, per USD of notional. */
   readonly targetFraction: number;
   /** Taken by a liquidation or an absorption, per USD of notional. */

@@ -35,6 +35,11 @@ export function validateSnapshot(snapshot: PolicySnapshot): void {
     nonNegativeUnits(`${at}.notional`, position.notional);
     nonNegativeUnits(`${at}.pool.quoteReserve`, position.pool.quoteReserve);
     for (const field of ['maintenanceFraction', 'initialFraction', 'penalty'] as const) fraction(`${at}.${field}`, position[field]);
+    nonNegativeNumber(`${at}.liquidationBufferFraction`, position.liquidationBufferFraction);
+    // The engine refuses a buffer past initial margin (InvalidLiquidationBuffer); WAD rounding aside.
+    if (position.maintenanceFraction + position.liquidationBufferFraction > position.initialFraction + 1e-12) {
+      fail(`${at}.liquidationBufferFraction`, `must be at most initialFraction - maintenanceFraction (${position.initialFraction - position.maintenanceFraction}), not ${position.liquidationBufferFraction}`);
+    }
     // m_eff (1 + target) passes 1 in a fast crash: a requirement above the notional is still a requirement.
     nonNegativeNumber(`${at}.targetFraction`, position.targetFraction);
     fraction(`${at}.pool.fee`, position.pool.fee);

@@ -92,6 +92,7 @@ export function createRunState(params: { scenario: Scenario; world: World; book:
     maintenance: scenario.markets.map((market) => market.maintenance),
     initial: scenario.markets.map((market) => market.initial),
     penalty: scenario.markets.map((market) => market.penalty),
+    liquidationBuffer: scenario.markets.map((market) => market.liquidationBuffer),
   };
 }
 

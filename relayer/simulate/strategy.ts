@@ -28,6 +28,8 @@ export interface RunState {
   readonly maintenance: readonly number[];
   readonly initial: readonly number[];
   readonly penalty: readonly number[];
+  /** How far above maintenance a liquidation or a take may restore, by market index (fraction of notional). */
+  readonly liquidationBuffer: readonly number[];
 }
 
 /** An account the scan found below the strategy's look level, valued at the oracle. */

@@ -25,12 +25,17 @@ export const RESTORE_TOLERANCE = 10n;
 /** Traders funded with gas: devnetRoles.firstTrader + 0 .. TRADERS - 1. */
 const TRADERS = 12;
 
-export const marketArgs = (feed: Address, spec: MarketSpec) => ({
+/**
+ * A devnet market's config, by default without its liquidation buffer: each rule is checked
+ * against maintenance itself, and the buffer (test/contracts/liquidation-buffer.test.ts) on its own.
+ */
+export const marketArgs = (feed: Address, spec: MarketSpec, liquidationBuffer = 0n) => ({
   feed,
   maxPriceAge: spec.maxPriceAge,
   maintenanceMarginFraction: spec.maintenanceMarginFraction,
   initialMarginFraction: spec.initialMarginFraction,
   liquidationPenalty: spec.liquidationPenalty,
+  liquidationBuffer,
   ammDepth: spec.ammDepth,
 });
 

@@ -64,6 +64,7 @@ const position = (request: WorldRequest): PolicyPosition => ({
   long: true,
   maintenanceFraction: 0.0625,
   initialFraction: 0.125,
+  liquidationBufferFraction: 0,
   targetFraction: request.targetFraction(MARKET, 0.0625),
   penalty: 0.015625,
   oraclePrice: 2_000,

@@ -72,6 +72,7 @@ function worldOf(requests: WorldRequest[]) {
         long: true,
         maintenanceFraction: 0.05,
         initialFraction: 0.1,
+        liquidationBufferFraction: 0,
         targetFraction: request.targetFraction(marketId, 0.05),
         penalty: 0.02,
         oraclePrice: 2_000,

@@ -84,14 +84,15 @@ interface MarketSpec {
   readonly maintenance: number;
   readonly initial: number;
   readonly penalty: number;
+  readonly liquidationBuffer: number;
   readonly poolUsd: number;
 }
-const ETH: MarketSpec = { id: 'ETH-USD', maintenance: 0.05, initial: 0.1, penalty: 0.02, poolUsd: 1_000_000 };
+const ETH: MarketSpec = { id: 'ETH-USD', maintenance: 0.05, initial: 0.1, penalty: 0.02, liquidationBuffer: 0, poolUsd: 1_000_000 };
 /** The simulator's default impact budgets (scenario schema), the node configured alike. */
 const BUDGETS = { localImpactBudget: 0.02, unwindImpactBudget: 0.01 };
 /** tinyScenario's arbitrage half-life. */
 const HALF_LIFE_SECONDS = 60;
-const BTC: MarketSpec = { id: 'BTC-USD', maintenance: 0.05, initial: 0.1, penalty: 0.02, poolUsd: 2_000_000 };
+const BTC: MarketSpec = { id: 'BTC-USD', maintenance: 0.05, initial: 0.1, penalty: 0.02, liquidationBuffer: 0.02, poolUsd: 2_000_000 };
 
 /** The core's terms as the simulator fixes them (a 1 USD minimum action, no charge for the vault's margin, one step home); the node is configured alike. */
 const TERMS = { riskPerSecondPerUsd: 0.0001, minAction: 1_000_000n, liquidityRate: 0, homeLatencySeconds: STEP_SECONDS };
@@ -216,6 +217,7 @@ function nodeWorld(s: Situation, request: WorldRequest): AccountWorld {
       long: signed > 0n,
       maintenanceFraction: fraction(spec.maintenance),
       initialFraction: fraction(spec.initial),
+      liquidationBufferFraction: fraction(spec.liquidationBuffer),
       targetFraction: request.targetFraction(spec.id, fraction(spec.maintenance)),
       penalty: fraction(spec.penalty),
       oraclePrice: Number(price) / 1e8,
@@ -302,6 +304,7 @@ function runState(s: Situation): RunState {
       maintenance: market.maintenance,
       initial: market.initial,
       penalty: market.penalty,
+      liquidationBuffer: market.liquidationBuffer,
       annualVolatility: volatilityOf(s),
       oracle: { deviation: 0, heartbeatSeconds: 3600 },
     }));

@@ -43,6 +43,8 @@ function randomPosition(random: SeededRandom, i: number): PolicyPosition {
     long: random.chance(0.5),
     maintenanceFraction,
     initialFraction,
+    // Half the markets let a close go on past maintenance, up to some of the way to initial.
+    liquidationBufferFraction: random.chance(0.5) ? 0 : (initialFraction - maintenanceFraction) * random.between(0, 1),
     targetFraction,
     penalty,
     oraclePrice,
@@ -150,6 +152,7 @@ export function oneLong(params: { equityUsd: number; notionalUsd?: number; posit
     long: true,
     maintenanceFraction: 0.05,
     initialFraction: 0.1,
+    liquidationBufferFraction: 0,
     targetFraction: 0.06,
     penalty: 0.02,
     oraclePrice: ORACLE_PRICE,

@@ -74,6 +74,8 @@ const cases: { what: string; field: string; edit: (s: Loose) => void }[] = [
   { what: 'an initial fraction above 1', field: 'positions[0].initialFraction', edit: (s) => void (s.positions[0].initialFraction = 1.5) },
   { what: 'a maintenance fraction of 1', field: 'positions[0].maintenanceFraction', edit: (s) => void (s.positions[0].maintenanceFraction = 1) },
   { what: 'a negative target fraction', field: 'positions[0].targetFraction', edit: (s) => void (s.positions[0].targetFraction = -0.1) },
+  { what: 'a negative liquidation buffer', field: 'positions[0].liquidationBufferFraction', edit: (s) => void (s.positions[0].liquidationBufferFraction = -0.01) },
+  { what: 'a liquidation buffer past initial margin', field: 'positions[0].liquidationBufferFraction', edit: (s) => void (s.positions[0].liquidationBufferFraction = s.positions[0].initialFraction) },
   { what: 'a pool fee of 1', field: 'positions[0].pool.fee', edit: (s) => void (s.positions[0].pool.fee = 1) },
   { what: 'a negative fraction', field: 'positions[0].penalty', edit: (s) => void (s.positions[0].penalty = -0.01) },
   // Issue 14: the pool, the volatility and the backstop's book; the pacing terms.

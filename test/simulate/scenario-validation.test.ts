@@ -44,6 +44,8 @@ describe('scenario validation', () => {
     ['an auction cut of 0', (s) => void (s.markets[0] && (s.markets[0].auction = { ...AUCTION, cut: 0 })), 'crash.json: markets[0].auction.cut: must be in (0, 1)'],
     ['an auction cusp above 1', (s) => void (s.markets[0] && (s.markets[0].auction = { ...AUCTION, cusp: 1.2 })), 'crash.json: markets[0].auction.cusp: must be in (0, 1]'],
     ['an auction starting below the oracle', (s) => void (s.markets[0] && (s.markets[0].auction = { ...AUCTION, buf: 0.9 })), 'crash.json: markets[0].auction.buf: must be at least 1'],
+    ['a liquidation buffer past initial margin', (s) => void (s.markets[0] && (s.markets[0].liquidationBuffer = 0.06)), 'crash.json: markets[0].liquidationBuffer: must be at most initial - maintenance (0.05)'],
+    ['a negative liquidation buffer', (s) => void (s.markets[0] && (s.markets[0].liquidationBuffer = -0.01)), 'crash.json: markets[0].liquidationBuffer: must be at least 0'],
     ['a negative per-block cap', (s) => void (s.markets[0] && (s.markets[0].maxNotionalPerBlockUsd = -5)), 'crash.json: markets[0].maxNotionalPerBlockUsd: must be a number > 0'],
     ['a takers\' margin of 1', (s) => void (s.impact = { arbitrageHalfLifeSeconds: 60, auctionTakerMargin: 1 }), 'crash.json: impact.auctionTakerMargin: must be in [0, 1)'],
     ['an unknown transport', (s) => void Object.assign(s.chains[0]?.transports ?? {}, { ccip: { latencySeconds: 1, feeUsd: 1 } }), 'crash.json: chains[0].transports: Unrecognized key: "ccip"'],

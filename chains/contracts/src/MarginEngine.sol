@@ -120,6 +120,11 @@ contract MarginEngine is IMarginEngine, Ownable2Step {
         uint256 initialMarginFraction;
         /// Penalty of a liquidation or absorption, as a fraction of the notional at the oracle price (WAD).
         uint256 liquidationPenalty;
+        /// How far above maintenance (a fraction of notional, WAD) a liquidation or an auction take
+        /// may restore the account once it is below maintenance, so that the next tick does not put it
+        /// under again: 0 restores maintenance only, initial - maintenance at most (Mango v4
+        /// liquidates up to initial health; Drift up to maintenance plus a buffer).
+        uint256 liquidationBuffer;
         /// Virtual base reserve of the market's AMM (SIZE_SCALE units).
         uint256 ammDepth;
     }
@@ -199,6 +204,8 @@ contract MarginEngine is IMarginEngine, Ownable2Step {
         int256 equity;
         uint256 maintenance;
         uint256 initial;
+        /// What a liquidation or a take may restore: sum |p| P (m + liquidationBuffer), at most `initial`.
+        uint256 closeLevel;
     }
 
     /// @dev A backstop takeover's terms: the fresh price and its round, the account's health
@@ -280,7 +287,8 @@ contract MarginEngine is IMarginEngine, Ownable2Step {
         uint256 initialMarginFraction,
         uint256 liquidationPenalty,
         uint256 ammDepth,
-        uint64 maxPriceAge
+        uint64 maxPriceAge,
+        uint256 liquidationBuffer
     );
     event VaultSet(address indexed vault);
     event BackstopSet(address indexed backstop);
@@ -367,6 +375,7 @@ contract MarginEngine is IMarginEngine, Ownable2Step {
     error UnsupportedFeedDecimals(address feed, uint8 decimals);
     error InvalidFraction(uint256 value);
     error InvalidMarginFractions(uint256 maintenance, uint256 initial, uint256 penalty);
+    error InvalidLiquidationBuffer(uint256 buffer, uint256 maintenance, uint256 initial);
     error InvalidAmmDepth(uint256 depth);
     error InvalidMaxPriceAge(uint64 maxPriceAge);
     error InvalidMarketId();
@@ -573,8 +582,8 @@ contract MarginEngine is IMarginEngine, Ownable2Step {
 
     /// @notice Closes `size` (same sign as the position) of `account`'s position in `market`
     /// through the market's virtual AMM. Allowed only below maintenance margin, and only up to
-    /// `maxLiquidationSize` (the size that restores maintenance, or the whole position when no
-    /// size can). The penalty is split between the caller and the insurance fund. Its notional
+    /// `maxLiquidationSize` (the size that restores the close level, maintenance plus the
+    /// market's `liquidationBuffer`, or the whole position when no size can). The penalty is split between the caller and the insurance fund. Its notional
     /// counts against the market's per-block cap: beyond what is left it is refused (size it
     /// from `maxLiquidationSize`, which is capped to it).
     function liquidate(address account, bytes32 market, int256 size) external whenNotPaused {
@@ -584,7 +593,7 @@ contract MarginEngine is IMarginEngine, Ownable2Step {
         Health memory health = _requireLiquidatable(account);
         Position memory position = _positions[account][market];
         uint256 amount = _sizeOnPosition(size, position.size);
-        uint256 maxSize = _liquidationCap(_deficit(health.equity, health.maintenance), position.size, price, config);
+        uint256 maxSize = _liquidationCap(_deficit(health.equity, health.closeLevel), position.size, price, config);
         if (amount > maxSize) revert LiquidationTooLarge(size, maxSize);
         _useNotional(market, amount, price);
 
@@ -686,7 +695,7 @@ contract MarginEngine is IMarginEngine, Ownable2Step {
     /// caller takes the position over at that price and must then hold initial margin (unless it
     /// only reduced a position of its own); the account books the price and pays the penalty,
     /// the caller getting the liquidator's share. The size is cut to the lot, the position, what
-    /// restores maintenance at this price and what the per-block notional cap leaves. Refused
+    /// restores the close level at this price and what the per-block notional cap leaves. Refused
     /// when the account is at or above maintenance, and when it would end with equity minus
     /// maintenance lower than before (`AuctionTakeWorsensAccount`).
     /// @return taken The size taken (signed like the lot).
@@ -707,7 +716,7 @@ contract MarginEngine is IMarginEngine, Ownable2Step {
         Health memory before = _requireLiquidatable(account);
         terms.surplusBefore = before.equity - before.maintenance.toInt256();
         terms.lot = _lotOnPosition(auction.lot, _positions[account][market].size);
-        taken = _takeSize(market, maxSize, _deficit(before.equity, before.maintenance), terms, config);
+        taken = _takeSize(market, maxSize, _deficit(before.equity, before.closeLevel), terms, config);
         (terms.penalty, terms.reward) = _settleTake(account, market, taken, terms, config);
 
         Health memory afterTake = _health(account, true);
@@ -811,7 +820,7 @@ contract MarginEngine is IMarginEngine, Ownable2Step {
         int256 position = _positions[account][market].size;
         if (paused || position == 0 || account == backstop || health.equity >= health.maintenance.toInt256()) return 0;
         (uint256 price,,) = _readPrice(market, config, false);
-        uint256 cap = _liquidationCap(_deficit(health.equity, health.maintenance), position, price, config);
+        uint256 cap = _liquidationCap(_deficit(health.equity, health.closeLevel), position, price, config);
         return _signedLike(Math.min(cap, _sizeWithinNotional(market, price)), position);
     }
 
@@ -942,15 +951,16 @@ contract MarginEngine is IMarginEngine, Ownable2Step {
         return SignedMath.abs(lot) <= SignedMath.abs(position) ? lot : position;
     }
 
-    /// @dev The smallest take at `auctionPrice` that restores maintenance: per unit a take moves
-    /// equity minus maintenance by x - P (1 + penalty - m) for a long, P (1 + m - penalty) - x for
-    /// a short. No cap when that is not positive: such a take is refused as worsening the account.
+    /// @dev The smallest take at `auctionPrice` that restores the close level: per unit a take
+    /// moves equity minus the close level by x - P (1 + penalty - m - buffer) for a long,
+    /// P (1 + m + buffer - penalty) - x for a short. No cap when that is not positive: such a take
+    /// would gain nothing toward the level (one that worsens the account against maintenance is refused).
     function _takeCap(uint256 deficit, bool long, uint256 auctionPrice, uint256 price, MarketConfig storage config)
         private
         view
         returns (uint256)
     {
-        uint256 m = config.maintenanceMarginFraction;
+        uint256 m = config.maintenanceMarginFraction + config.liquidationBuffer;
         uint256 penalty = config.liquidationPenalty;
         uint256 gain;
         if (long) {
@@ -1090,6 +1100,9 @@ contract MarginEngine is IMarginEngine, Ownable2Step {
             config.liquidationPenalty == 0 || config.liquidationPenalty >= config.maintenanceMarginFraction
                 || config.maintenanceMarginFraction >= config.initialMarginFraction || config.initialMarginFraction >= WAD
         ) revert InvalidMarginFractions(config.maintenanceMarginFraction, config.initialMarginFraction, config.liquidationPenalty);
+        if (config.maintenanceMarginFraction + config.liquidationBuffer > config.initialMarginFraction) {
+            revert InvalidLiquidationBuffer(config.liquidationBuffer, config.maintenanceMarginFraction, config.initialMarginFraction);
+        }
         if (config.ammDepth == 0 || config.ammDepth > MAX_AMM_DEPTH) revert InvalidAmmDepth(config.ammDepth);
         if (config.maxPriceAge == 0) revert InvalidMaxPriceAge(config.maxPriceAge);
         _markets[market] = config;
@@ -1100,7 +1113,8 @@ contract MarginEngine is IMarginEngine, Ownable2Step {
             config.initialMarginFraction,
             config.liquidationPenalty,
             config.ammDepth,
-            config.maxPriceAge
+            config.maxPriceAge,
+            config.liquidationBuffer
         );
     }
 
@@ -1226,6 +1240,7 @@ contract MarginEngine is IMarginEngine, Ownable2Step {
         int256 pnl;
         uint256 maintenance;
         uint256 initial;
+        uint256 closeLevel;
         uint256 count = _marketIds.length;
         for (uint256 i; i < count; ++i) {
             bytes32 market = _marketIds[i];
@@ -1237,10 +1252,12 @@ contract MarginEngine is IMarginEngine, Ownable2Step {
             uint256 notional = SignedMath.abs(position.size) * price;
             maintenance += notional * config.maintenanceMarginFraction;
             initial += notional * config.initialMarginFraction;
+            closeLevel += notional * (config.maintenanceMarginFraction + config.liquidationBuffer);
         }
         health.equity = _collateral[account] + _floorDiv(pnl, VALUE_SCALE);
         health.maintenance = Math.ceilDiv(maintenance, VALUE_SCALE * WAD);
         health.initial = Math.ceilDiv(initial, VALUE_SCALE * WAD);
+        health.closeLevel = Math.ceilDiv(closeLevel, VALUE_SCALE * WAD);
     }
 
     function _positionViews(address account) private view returns (PositionView[] memory views) {
@@ -1339,11 +1356,12 @@ contract MarginEngine is IMarginEngine, Ownable2Step {
         cost = -_floorDiv(received - sign * (amount * price).toInt256(), VALUE_SCALE);
     }
 
-    /// @dev The smallest close that restores maintenance, from the closed form: with a = m - penalty,
+    /// @dev The smallest close that restores the close level (maintenance plus the market's
+    /// buffer), from the closed form: with a = m + buffer - penalty,
     /// h = deficit / P (base units) and depth L, a long needs the smaller root of
     /// (1 - a) s^2 - (a L - h) s + h L = 0, a short of (1 + a) s^2 - (a L + h) s + h L = 0, taken
     /// as 2 h L / (B + sqrt(B^2 - 4 A h L)). Every rounding makes s larger. When no close restores
-    /// maintenance, the whole position (for a short, what the AMM can supply).
+    /// the close level, the whole position (for a short, what the AMM can supply).
     function _liquidationCap(uint256 deficit, int256 position, uint256 price, MarketConfig storage config)
         private
         view
@@ -1354,7 +1372,7 @@ contract MarginEngine is IMarginEngine, Ownable2Step {
         uint256 whole = position > 0 ? held : Math.min(held, depth - 1);
         uint256 h = Math.mulDiv(deficit + HEALTH_ROUNDING_MARGIN, VALUE_SCALE, price, Math.Rounding.Ceil);
         if (h >= depth) return whole;
-        uint256 a = config.maintenanceMarginFraction - config.liquidationPenalty;
+        uint256 a = config.maintenanceMarginFraction + config.liquidationBuffer - config.liquidationPenalty;
         uint256 aDepth = Math.mulDiv(a, depth, WAD);
         uint256 b;
         uint256 quadratic;

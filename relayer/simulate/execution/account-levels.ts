@@ -13,6 +13,8 @@ export interface AccountLevels {
   readonly maintenance: number;
   /** IM = sum |p| P im. */
   readonly initial: number;
+  /** What a liquidation or a take may restore: sum |p| P (m + buffer), at most IM. */
+  readonly closeLevel: number;
 }
 
 export function accountLevels(state: RunState, account: number): AccountLevels {
@@ -21,6 +23,7 @@ export function accountLevels(state: RunState, account: number): AccountLevels {
   let equity = book.collateral[account] ?? 0;
   let maintenance = 0;
   let initial = 0;
+  let closeLevel = 0;
   const end = book.positionStart[account + 1] ?? 0;
   for (let k = book.positionStart[account] ?? 0; k < end; k++) {
     const size = book.positionSize[k] ?? 0;
@@ -31,8 +34,9 @@ export function accountLevels(state: RunState, account: number): AccountLevels {
     equity += size * (price - (book.positionEntry[k] ?? 0));
     maintenance += value * (state.maintenance[market] ?? 0);
     initial += value * (state.initial[market] ?? 0);
+    closeLevel += value * ((state.maintenance[market] ?? 0) + (state.liquidationBuffer[market] ?? 0));
   }
-  return { equity, maintenance, initial };
+  return { equity, maintenance, initial, closeLevel };
 }
 
 /** The index of the account's position in `market`, or undefined when it holds none there. */

@@ -14,9 +14,10 @@
  *   core prices the fill against the home pool (what its snapshot shows); where the deep venue
  *   trades above the home pool, lots fill sooner than it expects. Any keeper may redo an auction that needs it, or cancel one the account no
  *   longer needs; the takers do both, the relayer pays for neither.
- * - take: cut to the lot, the position, what restores maintenance at the auction price (the
- *   engine's `_takeCap`: per unit x - P (1 + pen - m) for a long, P (1 + m - pen) - x for a
- *   short; none when that gains nothing, as such a take would worsen the account) and what the
+ * - take: cut to the lot, the position, what restores the close level (maintenance plus the
+ *   market's liquidation buffer) at the auction price (the engine's `_takeCap`: per unit
+ *   x - P (1 + pen - m - buffer) for a long, P (1 + m + buffer - pen) - x for a short; none when
+ *   that gains nothing, as such a take would worsen the account) and what the
  *   block's cap leaves. The account books the auction price against its entry and pays the
  *   penalty at the oracle; a lot emptied or an account restored closes the auction.
  * Deterministic: auctions are visited in the order they started.
@@ -150,11 +151,11 @@ export class EngineAuctions {
     const fundamental = world.fundamental(auction.market);
     const poolPrice = pool.price(fundamental);
     if (long ? price > poolPrice * (1 - takerMargin) : price < poolPrice * (1 + takerMargin)) return;
-    const m = state.maintenance[auction.market] ?? 0;
+    const m = (state.maintenance[auction.market] ?? 0) + (state.liquidationBuffer[auction.market] ?? 0);
     const penaltyRate = state.penalty[auction.market] ?? 0;
     const gain = long ? price - oracle * (1 + penaltyRate - m) : oracle * (1 + m - penaltyRate) - price;
     if (!(gain > 0)) return;
-    const restores = (levels.maintenance - levels.equity + HEALTH_ROUNDING_MARGIN_USD) / gain;
+    const restores = (levels.closeLevel - levels.equity + HEALTH_ROUNDING_MARGIN_USD) / gain;
     // What the taker can hedge while the pool's marginal price still leaves its margin.
     const hedge = long
       ? pool.sellableTo(Math.log(price / ((1 - takerMargin) * fundamental)), fundamental)

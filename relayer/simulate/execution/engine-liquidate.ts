@@ -2,7 +2,8 @@
  * `MarginEngine.liquidate(account, market, size)` in the simulated world (DESIGN.md section 4;
  * chains/contracts/src/MarginEngine.sol is the truth): a partial close of ONE market's position
  * into that chain's pool, allowed only while the account is below maintenance, and only up to
- * the close that restores maintenance (the whole position when none does; for a short, what
+ * the close that restores its close level, maintenance plus the market's liquidation buffer
+ * (the whole position when none does; for a short, what
  * the pool can supply). The penalty is the engine's: the penalty fraction of the notional
  * closed at the oracle, taken in full from collateral (not capped by what equity is left); a
  * flat account's negative collateral is written off as bad debt. The world's pool is the
@@ -42,18 +43,18 @@ export function engineLiquidate(params: {
   const oracle = world.oraclePrices[slot] ?? 0;
   const pool = world.pool(slot);
   const fundamental = world.fundamental(market);
-  const m = state.maintenance[market] ?? 0;
+  const m = (state.maintenance[market] ?? 0) + (state.liquidationBuffer[market] ?? 0);
   const penaltyRate = state.penalty[market] ?? 0;
   const held = Math.abs(size);
   const whole = size > 0 ? held : Math.min(held, pool.maxBuy(fundamental));
   const slippage = (amount: number): number =>
     size > 0 ? amount * oracle - pool.quoteSell(amount, fundamental) : pool.quoteBuy(amount, fundamental) - amount * oracle;
-  // Closing b frees m b P of requirement and costs the account slippage and penalty.
+  // Closing b frees (m + buffer) b P of the close level and costs the account slippage and penalty.
   const gain = (share: number): number => {
     const amount = share * whole;
     return m * amount * oracle - slippage(amount) - penaltyRate * amount * oracle;
   };
-  const capShare = smallestFraction(gain, (levels.maintenance - levels.equity + HEALTH_ROUNDING_MARGIN_USD) * (1 + OVERSHOOT)) ?? 1;
+  const capShare = smallestFraction(gain, (levels.closeLevel - levels.equity + HEALTH_ROUNDING_MARGIN_USD) * (1 + OVERSHOOT)) ?? 1;
   const nearlyAll = (amount: number): boolean => amount >= held * (1 - WHOLE) || (held - amount) * oracle <= WHOLE_USD;
   // The engine's rounding makes a cap within a rounding unit of the position the whole position.
   const cap = nearlyAll(capShare * whole) ? whole : capShare * whole;

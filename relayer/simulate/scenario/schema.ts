@@ -46,6 +46,12 @@ const marketSchema = z.strictObject({
   initial: openFraction,
   /** Charged on the notional closed or absorbed, from what equity is left (never into bad debt). */
   penalty: z.number().min(0, 'must be in [0, 1)').lt(1, 'must be in [0, 1)'),
+  /**
+   * How far above maintenance (a fraction of notional) a liquidation or an auction take may
+   * restore the account (MarginEngine's liquidationBuffer; Drift's liquidation margin buffer):
+   * 0 restores maintenance only; at most initial - maintenance.
+   */
+  liquidationBuffer: z.number().min(0, 'must be at least 0').default(0),
   /** The volatility prior of the relayer's EWMA before the first return is seen. */
   annualVolatility: positive.default(0.8),
   oracle: oracleSchema.prefault({}),
@@ -208,6 +214,9 @@ export const scenarioSchema = z
       if (ids.has(market.id)) issue(['markets', i, 'id'], `duplicate market '${market.id}'`);
       ids.add(market.id);
       if (market.initial <= market.maintenance) issue(['markets', i, 'initial'], `must be greater than maintenance (${market.maintenance})`);
+      else if (market.maintenance + market.liquidationBuffer > market.initial + 1e-12) {
+        issue(['markets', i, 'liquidationBuffer'], `must be at most initial - maintenance (${market.initial - market.maintenance})`);
+      }
       if (scenario.population.leverage.max * market.initial > 1 + 1e-12) {
         issue(['population', 'leverage', 'max'], `must be at most 1 / initial of market ${market.id} (${1 / market.initial})`);
       }

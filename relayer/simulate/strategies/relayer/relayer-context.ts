@@ -1,5 +1,5 @@
 import { usdOf, type PolicyDecision, type PolicySnapshot } from '../../../policy/index.js';
-import type { AccountLevels } from '../../execution/account-levels.js';
+import { accountLevels, type AccountLevels } from '../../execution/account-levels.js';
 import type { EngineAuctions } from '../../execution/engine-auction.js';
 import type { RiskBridge } from '../../risk-bridge.js';
 import type { RunState } from '../../strategy.js';
@@ -28,5 +28,8 @@ export interface RelayerContext {
 export function engineLevels(context: Pick<RelayerContext, 'state' | 'bridge'>, account: number): AccountLevels {
   const { state, bridge } = context;
   const assessment = bridge.assess({ book: state.book, account, time: state.world.time });
-  return { equity: usdOf(assessment.equity), maintenance: usdOf(assessment.maintenance), initial: usdOf(assessment.initial) };
+  const maintenance = usdOf(assessment.maintenance);
+  // Only a close's size depends on it, never whether one is allowed: the float buffer on the engine's MM.
+  const floats = accountLevels(state, account);
+  return { equity: usdOf(assessment.equity), maintenance, initial: usdOf(assessment.initial), closeLevel: maintenance + (floats.closeLevel - floats.maintenance) };
 }

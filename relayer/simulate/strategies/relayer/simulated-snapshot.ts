@@ -67,6 +67,7 @@ export function simulatedSnapshot(params: {
       long: size > 0,
       maintenanceFraction: state.maintenance[market] ?? 0,
       initialFraction: state.initial[market] ?? 0,
+      liquidationBufferFraction: state.liquidationBuffer[market] ?? 0,
       targetFraction: rates.target[market] ?? 0,
       penalty: state.penalty[market] ?? 0,
       oraclePrice: oracle,
